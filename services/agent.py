@@ -1,0 +1,288 @@
+"""The A2A client service: resolve an agent, send messages, stream replies, cancel.
+
+Async functions (`a...`) run on a `SessionRuntime`'s loop; the sync twins are what
+pages call from the script thread. The a2a-sdk clients are built by `ClientFactory`
+over the session's shared httpx client, so connections are reused and v0.3 agents go
+through the SDK's compat transports.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
+from a2a.client.errors import AgentCardResolutionError
+from a2a.types.a2a_pb2 import (
+    AgentCard,
+    CancelTaskRequest,
+    GetTaskRequest,
+    Message,
+    Part,
+    Role,
+    SendMessageRequest,
+    StreamResponse,
+)
+from a2a.utils.constants import TransportProtocol
+from google.protobuf.json_format import MessageToDict, ParseError
+
+from services.errors import (
+    AgentTimeout,
+    InvalidCard,
+    InvalidUrl,
+    NotAnAgent,
+    translate,
+    translate_errors,
+)
+from services.replies import FINAL_STATES, INTERRUPTED_STATES, ReplyEvent, to_reply_event
+from services.runtime import EventStream, SessionRuntime
+
+__all__ = [
+    "AgentConnection",
+    "AgentInfo",
+    "SkillInfo",
+    "aconnect",
+    "acancel_task",
+    "aresolve_card",
+    "astream_reply",
+    "cancel_task",
+    "connect",
+    "send_message",
+]
+
+CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")  # current, legacy
+BINDINGS = [TransportProtocol.JSONRPC.value, TransportProtocol.HTTP_JSON.value]
+POLL_INTERVAL = 0.5
+POLL_LIMIT = 240  # GetTask polls for agents that do not stream: two minutes
+
+
+@dataclass(frozen=True)
+class SkillInfo:
+    name: str
+    description: str
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """What the UI shows of an agent card (plain data, safe to keep in session state)."""
+
+    url: str
+    card_url: str
+    name: str
+    description: str
+    version: str
+    protocol_version: str
+    binding: str
+    endpoint: str
+    streaming: bool
+    skills: tuple[SkillInfo, ...] = ()
+    card: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AgentConnection:
+    """An agent's card and a2a-sdk client, bound to one runtime's loop."""
+
+    info: AgentInfo
+    card: AgentCard
+    client: Client
+
+
+def _check_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidUrl(
+            f"{url!r} is not an http(s) URL. Enter the agent's base URL, "
+            "such as http://127.0.0.1:9999, or its card's full URL."
+        )
+    return url
+
+
+def _card_urls(url: str) -> list[str]:
+    """The card URLs to try: the URL itself if it names a card, else the well-known paths."""
+    if urlsplit(url).path.endswith(".json"):
+        return [url]
+    return [url.rstrip("/") + path for path in CARD_PATHS]
+
+
+async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, str]:
+    """Fetch and parse an agent card from a base URL or a card URL; returns (card, card URL)."""
+    url = _check_url(url)
+    candidates = _card_urls(url)
+    misses: list[AgentCardResolutionError] = []
+    for card_url in candidates:
+        resolver = A2ACardResolver(http, card_url, agent_card_path="")
+        try:
+            return await resolver.get_agent_card(), card_url
+        except AgentCardResolutionError as error:
+            cause = error.__cause__
+            # A 404, or a page that is not JSON (an HTML catch-all): try the next path.
+            if error.status_code == 404 or isinstance(cause, json.JSONDecodeError):
+                misses.append(error)
+                continue
+            if isinstance(cause, ParseError):
+                raise InvalidCard(
+                    f"The agent card at {card_url} is not a valid A2A card ({cause}). "
+                    "Fix the card, or try another agent.",
+                    detail=str(error),
+                ) from error
+            raise translate(error, url) from error
+    first = misses[0]
+    if isinstance(first.__cause__, json.JSONDecodeError):
+        message = (
+            f"{candidates[0]} returned a web page or other non-JSON content, not an agent "
+            "card. Check that the URL points at an A2A agent."
+        )
+    else:
+        tried = " and ".join(urlsplit(c).path for c in candidates)
+        message = (
+            f"No agent card found at {url} (tried {tried}). "
+            "Check the URL, or paste the card's full URL."
+        )
+    raise NotAnAgent(message, detail="; ".join(str(m) for m in misses)) from first
+
+
+def _info(url: str, card_url: str, card: AgentCard) -> AgentInfo:
+    interface = next(
+        (i for i in card.supported_interfaces if i.protocol_binding in BINDINGS), None
+    )
+    if interface is None:
+        offered = ", ".join(i.protocol_binding for i in card.supported_interfaces) or "none"
+        raise InvalidCard(
+            f"The agent at {url} offers no interface this app speaks "
+            f"(JSON-RPC or HTTP+JSON; it offers {offered})."
+        )
+    return AgentInfo(
+        url=url,
+        card_url=card_url,
+        name=card.name or "(unnamed agent)",
+        description=card.description,
+        version=card.version,
+        protocol_version=interface.protocol_version or "unknown",
+        binding=interface.protocol_binding,
+        endpoint=interface.url,
+        streaming=card.capabilities.streaming,
+        skills=tuple(
+            SkillInfo(s.name, s.description, tuple(s.examples)) for s in card.skills
+        ),
+        card=MessageToDict(card),
+    )
+
+
+async def aconnect(runtime: SessionRuntime, url: str) -> AgentInfo:
+    """Resolve the agent's card and build its a2a-sdk client on the runtime's loop."""
+    card, card_url = await aresolve_card(runtime.http, url)
+    info = _info(url, card_url, card)
+    config = ClientConfig(
+        httpx_client=runtime.http, streaming=True, supported_protocol_bindings=BINDINGS
+    )
+    try:
+        client = ClientFactory(config).create(card)
+    except ValueError as error:
+        raise InvalidCard(
+            f"The agent card at {card_url} cannot be used: {error}.", detail=repr(error)
+        ) from error
+    previous = runtime.connections.pop(url, None)
+    if previous is not None:
+        await previous.client.close()
+    runtime.connections[url] = AgentConnection(info, card, client)
+    return info
+
+
+async def _connection(runtime: SessionRuntime, url: str) -> AgentConnection:
+    # After a runtime rebuild the new loop has no clients yet: connect again.
+    if url not in runtime.connections:
+        await aconnect(runtime, url)
+    return runtime.connections[url]
+
+
+def _user_message(text: str, context_id: str, task_id: str) -> Message:
+    return Message(
+        role=Role.ROLE_USER,
+        message_id=str(uuid.uuid4()),
+        context_id=context_id,
+        task_id=task_id,
+        parts=[Part(text=text)],
+    )
+
+
+async def astream_reply(
+    runtime: SessionRuntime, url: str, text: str, *, context_id: str = "", task_id: str = ""
+) -> AsyncIterator[ReplyEvent]:
+    """Send `text` and yield the reply's events; non-streaming agents are polled."""
+    connection = await _connection(runtime, url)
+    request = SendMessageRequest(message=_user_message(text, context_id, task_id))
+    last: ReplyEvent | None = None
+    with translate_errors(url, streaming=True):
+        async for response in connection.client.send_message(request):
+            last = to_reply_event(response)
+            yield last
+    if not connection.info.streaming and last is not None and last.kind == "task":
+        async for event in _apoll_task(connection, url, last):
+            yield event
+
+
+async def _apoll_task(
+    connection: AgentConnection, url: str, first: ReplyEvent
+) -> AsyncIterator[ReplyEvent]:
+    """Poll GetTask (bounded) until an unfinished task settles, yielding each change."""
+    state, seen = first.state, first.raw
+    for _ in range(POLL_LIMIT):
+        if state in FINAL_STATES or state in INTERRUPTED_STATES:
+            return
+        await anyio.sleep(POLL_INTERVAL)
+        with translate_errors(url):
+            task = await connection.client.get_task(GetTaskRequest(id=first.task_id))
+        event = to_reply_event(StreamResponse(task=task))
+        if event.raw != seen:
+            state, seen = event.state, event.raw
+            yield event
+    raise AgentTimeout(
+        f"The agent's task was still {state} after {POLL_LIMIT * POLL_INTERVAL:.0f} s of "
+        "polling. Check on it later, or cancel it."
+    )
+
+
+async def acancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:
+    """Ask the agent to cancel `task_id`; returns the task's state afterwards."""
+    connection = await _connection(runtime, url)
+    with translate_errors(url):
+        task = await connection.client.cancel_task(CancelTaskRequest(id=task_id))
+    return to_reply_event(StreamResponse(task=task)).state
+
+
+# --- sync twins for the script thread ---------------------------------------------------
+
+
+def connect(runtime: SessionRuntime, url: str) -> AgentInfo:
+    """Resolve `url`'s card and build its client; raises the project's errors."""
+    return runtime.call(aconnect, runtime, url)
+
+
+def send_message(
+    runtime: SessionRuntime,
+    url: str,
+    text: str,
+    *,
+    context_id: str = "",
+    task_id: str = "",
+    checkpoint: Callable[[], None] | None = None,
+) -> EventStream[ReplyEvent]:
+    """Start the reply's stream (cancelling any other of this session) and return it."""
+    return runtime.stream(
+        lambda: astream_reply(runtime, url, text, context_id=context_id, task_id=task_id),
+        checkpoint=checkpoint,
+    )
+
+
+def cancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:
+    """Cancel `task_id` on the agent; returns its state afterwards."""
+    return runtime.call(acancel_task, runtime, url, task_id)

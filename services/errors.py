@@ -1,0 +1,143 @@
+"""The project's errors: one sentence a person can act on, raised `from` the original.
+
+Pages catch `AppError` and show `str(error)`; `detail` (the technical cause) goes in
+an expander and the log. `translate_errors` is the one place where httpx and a2a-sdk
+exceptions become these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from a2a.client.errors import A2AClientTimeoutError
+from a2a.utils.errors import A2AError
+
+__all__ = [
+    "AgentError",
+    "AgentTimeout",
+    "AgentUnreachable",
+    "AppError",
+    "InvalidCard",
+    "InvalidUrl",
+    "NotAnAgent",
+    "StreamBroken",
+    "translate",
+    "translate_errors",
+]
+
+
+class AppError(Exception):
+    """Base of the project's errors; `str()` is the sentence for the user."""
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class InvalidUrl(AppError):
+    """The URL typed for the agent is not an http(s) URL."""
+
+
+class AgentUnreachable(AppError):
+    """Nothing answered at the agent's address."""
+
+
+class NotAnAgent(AppError):
+    """Something answered, but it is not an A2A agent (no card, or not JSON)."""
+
+
+class InvalidCard(AppError):
+    """The agent card is JSON but not a card this app can use."""
+
+
+class AgentError(AppError):
+    """The agent answered with an error (a JSON-RPC error object or an HTTP error)."""
+
+
+class StreamBroken(AppError):
+    """The reply's stream ended or went bad before the reply finished."""
+
+
+class AgentTimeout(AppError):
+    """The agent took longer than the configured timeout."""
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _first(error: BaseException, kind: type[BaseException]) -> BaseException | None:
+    return next((e for e in _causes(error) if isinstance(e, kind)), None)
+
+
+def _detail(error: BaseException) -> str:
+    return " <- ".join(f"{type(e).__name__}: {e}" for e in _causes(error))
+
+
+@contextmanager
+def translate_errors(url: str, *, streaming: bool = False) -> Iterator[None]:
+    """Map httpx / a2a-sdk exceptions raised inside to the project's errors."""
+    try:
+        yield
+    except AppError:
+        raise
+    except Exception as error:  # noqa: BLE001 - every failure gets a sentence
+        raise translate(error, url, streaming=streaming) from error
+
+
+def translate(error: Exception, url: str, *, streaming: bool = False) -> AppError:
+    """The project's error for an httpx / a2a-sdk exception (raise it `from error`)."""
+    detail = _detail(error)
+    if _first(error, httpx.ConnectError) or _first(error, httpx.ConnectTimeout):
+        return AgentUnreachable(
+            f"Could not reach the agent at {url}. Check that it is running and the URL is right.",
+            detail=detail,
+        )
+    if _first(error, httpx.TimeoutException) or _first(error, A2AClientTimeoutError):
+        return AgentTimeout(
+            f"The agent at {url} stopped answering (timed out). "
+            "The partial reply is kept; try again or raise the read timeout.",
+            detail=detail,
+        )
+    if _first(error, httpx.RemoteProtocolError) or _first(error, httpx.ReadError):
+        return StreamBroken(
+            "The agent closed the connection before the reply finished. "
+            "What arrived is kept; send the message again.",
+            detail=detail,
+        )
+    if _first(error, json.JSONDecodeError) or "Invalid JSON-RPC response" in detail:
+        return StreamBroken(
+            "The agent sent data that is not valid A2A JSON, so the reply stopped there. "
+            "What arrived is kept; the Streaming inspector shows the raw data.",
+            detail=detail,
+        )
+    status = _first(error, httpx.HTTPStatusError)
+    if isinstance(status, httpx.HTTPStatusError):
+        code = status.response.status_code
+        return AgentError(
+            f"The agent answered HTTP {code} {status.response.reason_phrase}. "
+            "Check the agent's URL and credentials, then try again.",
+            detail=detail,
+        )
+    a2a_error = _first(error, A2AError)
+    if isinstance(a2a_error, A2AError):
+        return AgentError(
+            f"The agent returned an error: {a2a_error.message.rstrip('.')}. "
+            "Try again, or rephrase the message.",
+            detail=detail,
+        )
+    kind = "stream" if streaming else "request"
+    return AppError(
+        f"The {kind} to {url} failed unexpectedly ({type(error).__name__}). "
+        "Try again; the details below say more.",
+        detail=detail,
+    )

@@ -1,0 +1,299 @@
+"""Plain-data views of A2A replies, so pages never touch protobuf.
+
+`ReplyEvent` is one `StreamResponse` as the app sees it; `Reply` folds a reply's
+events together (artifact chunks reassembled per artifact id, status messages, the
+final state); `Conversation` is the chat history with the ids multi-turn needs.
+All of it is plain, picklable data kept in session state.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from a2a.types.a2a_pb2 import Artifact, Message, Part, StreamResponse, Task, TaskState
+from google.protobuf.json_format import MessageToDict
+
+__all__ = [
+    "FINAL_STATES",
+    "INTERRUPTED_STATES",
+    "ArtifactView",
+    "Conversation",
+    "PartView",
+    "Reply",
+    "ReplyEvent",
+    "Turn",
+    "state_name",
+    "to_reply_event",
+]
+
+FINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
+INTERRUPTED_STATES = frozenset({"input-required", "auth-required"})
+
+EventKind = Literal["task", "status", "artifact", "message"]
+
+
+def state_name(state: int) -> str:
+    """`TASK_STATE_INPUT_REQUIRED` -> `input-required` (the spec's spelling)."""
+    if state == TaskState.TASK_STATE_UNSPECIFIED:
+        return ""
+    return TaskState.Name(state).removeprefix("TASK_STATE_").lower().replace("_", "-")
+
+
+@dataclass
+class PartView:
+    """One part of a message or artifact: text, data, or a file (raw bytes or URL)."""
+
+    kind: Literal["text", "data", "file"]
+    text: str = ""
+    data: Any = None
+    raw: bytes | None = None
+    url: str = ""
+    filename: str = ""
+    media_type: str = ""
+
+    @classmethod
+    def from_proto(cls, part: Part) -> PartView:
+        content = part.WhichOneof("content")
+        if content == "data":
+            return cls("data", data=MessageToDict(part.data), media_type=part.media_type)
+        if content == "raw":
+            return cls(
+                "file", raw=part.raw, filename=part.filename, media_type=part.media_type
+            )
+        if content == "url":
+            return cls("file", url=part.url, filename=part.filename, media_type=part.media_type)
+        return cls("text", text=part.text, media_type=part.media_type)
+
+
+def _parts(parts: Any) -> list[PartView]:
+    return [PartView.from_proto(p) for p in parts]
+
+
+def _text(parts: list[PartView]) -> str:
+    return "".join(p.text for p in parts if p.kind == "text")
+
+
+@dataclass
+class ReplyEvent:
+    """One streamed event, flattened. `raw` is the `StreamResponse` as JSON."""
+
+    kind: EventKind
+    task_id: str = ""
+    context_id: str = ""
+    state: str = ""
+    text: str = ""
+    artifact_id: str = ""
+    artifact_name: str = ""
+    append: bool = False
+    last_chunk: bool = False
+    parts: list[PartView] = field(default_factory=list)
+    artifacts: list[ArtifactView] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    received_at: float = 0.0
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+def _artifact_view(artifact: Artifact) -> ArtifactView:
+    return ArtifactView(
+        artifact.artifact_id, artifact.name, _parts(artifact.parts), complete=True
+    )
+
+
+def _message_event(message: Message, **ids: str) -> dict[str, Any]:
+    parts = _parts(message.parts)
+    return {"parts": parts, "text": _text(parts), **ids}
+
+
+def _task_event(task: Task) -> dict[str, Any]:
+    parts = _parts(task.status.message.parts)
+    return {
+        "task_id": task.id,
+        "context_id": task.context_id,
+        "state": state_name(task.status.state),
+        "parts": parts,
+        "text": _text(parts),
+        "artifacts": [_artifact_view(a) for a in task.artifacts],
+    }
+
+
+def to_reply_event(response: StreamResponse, received_at: float | None = None) -> ReplyEvent:
+    """Flatten one a2a-sdk `StreamResponse` into a `ReplyEvent`."""
+    received_at = time.monotonic() if received_at is None else received_at
+    raw = MessageToDict(response)
+    payload = response.WhichOneof("payload")
+    if payload == "task":
+        return ReplyEvent("task", raw=raw, received_at=received_at, **_task_event(response.task))
+    if payload == "status_update":
+        update = response.status_update
+        return ReplyEvent(
+            "status",
+            state=state_name(update.status.state),
+            raw=raw,
+            received_at=received_at,
+            **_message_event(
+                update.status.message, task_id=update.task_id, context_id=update.context_id
+            ),
+        )
+    if payload == "artifact_update":
+        update = response.artifact_update
+        parts = _parts(update.artifact.parts)
+        return ReplyEvent(
+            "artifact",
+            task_id=update.task_id,
+            context_id=update.context_id,
+            text=_text(parts),
+            artifact_id=update.artifact.artifact_id,
+            artifact_name=update.artifact.name,
+            append=update.append,
+            last_chunk=update.last_chunk,
+            parts=parts,
+            raw=raw,
+            received_at=received_at,
+        )
+    message = response.message
+    return ReplyEvent(
+        "message",
+        raw=raw,
+        received_at=received_at,
+        **_message_event(message, task_id=message.task_id, context_id=message.context_id),
+    )
+
+
+@dataclass
+class ArtifactView:
+    """An artifact reassembled from its chunks."""
+
+    artifact_id: str
+    name: str = ""
+    parts: list[PartView] = field(default_factory=list)
+    complete: bool = False
+
+    @property
+    def text(self) -> str:
+        return _text(self.parts)
+
+    def add(self, parts: list[PartView]) -> None:
+        for part in parts:
+            last = self.parts[-1] if self.parts else None
+            # Keep one growing text part per run of text chunks.
+            if last and last.kind == part.kind == "text" and last.media_type == part.media_type:
+                last.text += part.text
+            else:
+                self.parts.append(PartView(**vars(part)))
+
+
+@dataclass
+class Reply:
+    """Everything one reply has shown so far; `apply` each event in order."""
+
+    task_id: str = ""
+    context_id: str = ""
+    state: str = ""
+    status_log: list[str] = field(default_factory=list)
+    artifacts: dict[str, ArtifactView] = field(default_factory=dict)
+    message_parts: list[PartView] = field(default_factory=list)
+    status_parts: list[PartView] = field(default_factory=list)
+    event_count: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+    ended_at: float | None = None
+    stopped: bool = False
+    error: str = ""
+    error_detail: str = ""
+
+    def apply(self, event: ReplyEvent) -> None:
+        self.event_count += 1
+        self.task_id = event.task_id or self.task_id
+        self.context_id = event.context_id or self.context_id
+        if event.kind == "message":
+            self.message_parts.extend(event.parts)
+            return
+        if event.kind == "artifact":
+            self._apply_chunk(event)
+            return
+        self.state = event.state or self.state
+        for artifact in event.artifacts:
+            self.artifacts[artifact.artifact_id] = artifact
+        if event.text:
+            self.status_log.append(event.text)
+        if event.parts and self.settled:
+            # The message that ends or pauses a task (an answer, a question, an error).
+            self.status_parts = list(event.parts)
+
+    def _apply_chunk(self, event: ReplyEvent) -> None:
+        artifact = self.artifacts.get(event.artifact_id)
+        if artifact is None or not event.append:
+            artifact = ArtifactView(event.artifact_id, event.artifact_name)
+            self.artifacts[event.artifact_id] = artifact
+        artifact.name = event.artifact_name or artifact.name
+        artifact.add(event.parts)
+        artifact.complete = event.last_chunk
+
+    def finish(self) -> None:
+        self.ended_at = time.monotonic()
+
+    def fail(self, message: str, detail: str = "") -> None:
+        self.error, self.error_detail = message, detail
+        self.finish()
+
+    @property
+    def settled(self) -> bool:
+        """The task ended or is waiting for the user (a direct message also settles)."""
+        return (
+            self.state in FINAL_STATES
+            or self.state in INTERRUPTED_STATES
+            or (bool(self.message_parts) and not self.task_id)
+        )
+
+    @property
+    def needs_input(self) -> bool:
+        return self.state in INTERRUPTED_STATES
+
+    @property
+    def text(self) -> str:
+        """All the reply's text, in the order it is shown."""
+        chunks = [_text(self.message_parts)]
+        chunks += [a.text for a in self.artifacts.values()]
+        chunks.append(_text(self.status_parts))
+        return "\n\n".join(c for c in chunks if c)
+
+    @property
+    def working_log(self) -> list[str]:
+        """Status messages shown while the task worked (not the settling one)."""
+        settling = _text(self.status_parts)
+        return [m for m in self.status_log if m != settling]
+
+
+@dataclass
+class Turn:
+    """One bubble of the chat: the user's text, or the agent's reply."""
+
+    role: Literal["user", "agent"]
+    text: str = ""
+    reply: Reply | None = None
+
+
+@dataclass
+class Conversation:
+    """A chat with one agent; `context_id` and `task_id` carry multi-turn."""
+
+    context_id: str = ""
+    task_id: str = ""  # a task waiting for the user's answer (input/auth required)
+    turns: list[Turn] = field(default_factory=list)
+
+    def add_user(self, text: str) -> None:
+        self.turns.append(Turn("user", text))
+
+    def add_reply(self) -> Reply:
+        reply = Reply()
+        self.turns.append(Turn("agent", reply=reply))
+        return reply
+
+    def track(self, reply: Reply) -> None:
+        """Remember the ids the next message continues with."""
+        self.context_id = reply.context_id or self.context_id
+        self.task_id = reply.task_id if reply.needs_input else ""

@@ -1,0 +1,335 @@
+"""One long-lived event loop per browser session, reached through an anyio portal.
+
+Why: httpx and a2a-sdk clients belong to the loop that first used them, while
+Streamlit reruns the script on fresh threads. `asyncio.run` per call makes and closes
+a loop each time, so a kept client meets "Event loop is closed" on the next rerun.
+Here every loop-bound object (the session's httpx client, its a2a-sdk clients, the
+stream being read) is created, used and closed on the runtime's own loop thread, and
+the script thread reaches it through `anyio.from_thread.BlockingPortal`.
+
+Streaming uses one pump task per stream that owns the async iterator and feeds a
+thread-safe queue; the script thread reads the queue in short slices (see
+`EventStream`). Nothing here imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import Future
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+if TYPE_CHECKING:
+    from services.agent import AgentConnection
+
+__all__ = [
+    "EventStream",
+    "SessionRuntime",
+    "live_runtimes",
+    "DEFAULT_TIMEOUT",
+]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+THREAD_PREFIX = "a2a-session"
+# A stream that sends nothing for `read` seconds is broken; the slow demo task sends
+# every second, real agents that think for a while still fit.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=10.0, pool=10.0)
+# How long the script thread waits on the queue before it lets Streamlit check for a
+# rerun or Stop (FIELD-NOTES: such a consumer stops 20-25 ms after the request).
+WAIT_SLICE = 0.05
+CLOSE_TIMEOUT = 3.0
+
+_ids = itertools.count(1)
+_registry: weakref.WeakSet[SessionRuntime] = weakref.WeakSet()
+_registry_lock = threading.Lock()
+
+
+def live_runtimes() -> list[SessionRuntime]:
+    """Every runtime in this process that has not been closed."""
+    with _registry_lock:
+        runtimes = list(_registry)
+    return [r for r in runtimes if not r.closed]
+
+
+@dataclass
+class _LoopState:
+    """What a runtime owns, kept apart from it so the finalizer can close it."""
+
+    stack: ExitStack
+    portal: BlockingPortal
+    thread: threading.Thread
+    http: httpx.AsyncClient | None = None
+    connections: dict[str, AgentConnection] = field(default_factory=dict)
+    stream: EventStream[Any] | None = None
+    closed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class SessionRuntime:
+    """A browser session's event loop thread, its portal and its loop-bound clients."""
+
+    def __init__(self, *, label: str = "", generation: int = 0) -> None:
+        self.number = next(_ids)
+        self.label = label or f"r{self.number}"
+        self.generation = generation
+        self.name = f"{THREAD_PREFIX}-{self.label}"
+        self.created_at = time.monotonic()
+        self.errors: list[str] = []
+        stack = ExitStack()
+        portal = stack.enter_context(start_blocking_portal(name=self.name))
+        thread = portal.call(threading.current_thread)
+        self._state = _LoopState(stack=stack, portal=portal, thread=thread)
+        self._state.http = portal.call(_new_http_client)
+        # Runs on close(), on garbage collection, and at interpreter exit (atexit),
+        # so a forgotten runtime can never keep the process from ending.
+        self._finalizer = weakref.finalize(self, _shutdown, self._state)
+        with _registry_lock:
+            _registry.add(self)
+
+    # --- state -------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._state.closed
+
+    @property
+    def alive(self) -> bool:
+        """The loop thread runs and the runtime was not closed."""
+        return not self._state.closed and self._state.thread.is_alive()
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._state.thread
+
+    @property
+    def portal(self) -> BlockingPortal:
+        return self._state.portal
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The session's one httpx client: use it on this runtime's loop only."""
+        assert self._state.http is not None
+        return self._state.http
+
+    @property
+    def connections(self) -> dict[str, AgentConnection]:
+        """a2a-sdk clients by agent URL: touch them on this runtime's loop only."""
+        return self._state.connections
+
+    @property
+    def active_stream(self) -> EventStream[Any] | None:
+        stream = self._state.stream
+        return stream if stream is not None and not stream.done else None
+
+    # --- calls -------------------------------------------------------------------
+
+    def call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run `func(*args)` on the runtime's loop and wait for its result."""
+        return self._state.portal.call(func, *args)
+
+    def stream(
+        self,
+        source: Callable[[], AsyncIterator[T]],
+        *,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> EventStream[T]:
+        """Start pumping `source()` on the loop; at most one stream runs per session."""
+        with self._state.lock:
+            previous = self._state.stream
+            stream = EventStream(self._state.portal, source, checkpoint=checkpoint)
+            self._state.stream = stream
+        if previous is not None:
+            previous.cancel()
+        return stream
+
+    # --- ending ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close clients on their loop, cancel pending tasks, end the thread (blocks)."""
+        self._finalizer()
+
+    def close_soon(self) -> None:
+        """Close on a helper thread: for callers that must not block (on_release)."""
+        if not self._state.closed:
+            threading.Thread(
+                target=self._finalizer, name=f"{self.name}-closer", daemon=True
+            ).start()
+
+    def __repr__(self) -> str:
+        status = "alive" if self.alive else "closed"
+        return f"<SessionRuntime {self.name} gen={self.generation} {status}>"
+
+
+async def _new_http_client() -> httpx.AsyncClient:
+    # Created on the loop that will use it.
+    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=True)
+
+
+async def _close_clients(state: _LoopState) -> None:
+    if state.stream is not None:
+        state.stream.cancel()
+    for connection in list(state.connections.values()):
+        try:
+            await connection.client.close()
+        except Exception:  # noqa: BLE001 - closing: log and go on
+            log.debug("closing an a2a client failed", exc_info=True)
+    state.connections.clear()
+    if state.http is not None:
+        await state.http.aclose()
+
+
+def _shutdown(state: _LoopState) -> None:
+    """Close a runtime's loop-bound objects on their loop, then stop it."""
+    with state.lock:
+        if state.closed:
+            return
+        state.closed = True
+    if threading.current_thread() is state.thread:
+        log.error("a runtime cannot close itself from its own loop thread")
+        return
+    portal = state.portal
+    try:
+        portal.start_task_soon(_close_clients, state).result(timeout=CLOSE_TIMEOUT)
+    except Exception:  # noqa: BLE001 - the loop may already be gone
+        log.debug("closing clients failed", exc_info=True)
+    try:
+        # Cancel whatever is still pending instead of waiting for it (FIELD-NOTES).
+        portal.call(portal.stop, True)
+    except RuntimeError:
+        pass  # the portal already stopped
+    state.stack.close()  # joins the loop thread
+
+
+class _End:
+    """Queue marker: the source ended, with `error` if it failed."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+class EventStream(Generic[T]):
+    """A sync iterator over what an async iterator yields on the runtime's loop.
+
+    One pump task owns the async iterator (so generators that hold cancel scopes keep
+    them in one task) and puts each item on a `queue.SimpleQueue`. The reader waits in
+    `WAIT_SLICE` slices and calls `checkpoint` between them: with Streamlit's bridge
+    that touches session state, which is where a rerun or Stop raises, so the reader
+    ends within about 50 ms and its `finally` cancels the pump.
+    """
+
+    def __init__(
+        self,
+        portal: BlockingPortal,
+        source: Callable[[], AsyncIterator[T]],
+        *,
+        checkpoint: Callable[[], None] | None = None,
+    ) -> None:
+        self._queue: queue.SimpleQueue[T | _End] = queue.SimpleQueue()
+        self._checkpoint = checkpoint
+        self._ended = False
+        self.started_at = time.monotonic()
+        self.items = 0
+        self._future: Future[None] = portal.start_task_soon(self._pump, source)
+
+    async def _pump(self, source: Callable[[], AsyncIterator[T]]) -> None:
+        try:
+            async for item in source():
+                self._queue.put(item)
+        except Exception as error:  # noqa: BLE001 - handed to the reader
+            self._queue.put(_End(error))
+        except BaseException:
+            self._queue.put(_End())  # cancelled: the reader is gone or leaving
+            raise
+        else:
+            self._queue.put(_End())
+
+    @property
+    def done(self) -> bool:
+        """The pump finished (ended, failed or was cancelled)."""
+        return self._future.done()
+
+    def cancel(self) -> None:
+        """Cancel the pump task on the loop (thread-safe, idempotent)."""
+        self._future.cancel()
+
+    def _next(self, timeout: float | None) -> T | _End:
+        """The next item; waits up to `timeout` (forever if None, not at all if <= 0)."""
+        if timeout is not None and timeout <= 0:
+            return self._queue.get_nowait()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = WAIT_SLICE
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
+                    raise queue.Empty
+            try:
+                return self._queue.get(timeout=wait)
+            except queue.Empty:
+                if self._checkpoint is not None:
+                    self._checkpoint()
+
+    def _take(self, item: T | _End) -> T:
+        if isinstance(item, _End):
+            self._ended = True
+            if item.error is not None:
+                raise item.error
+            raise StopIteration
+        self.items += 1
+        return item
+
+    def __iter__(self) -> Iterator[T]:
+        try:
+            while not self._ended:
+                try:
+                    yield self._take(self._next(None))
+                except StopIteration:
+                    return
+        finally:
+            self.cancel()
+
+    def batches(self, interval: float = 1 / 30) -> Iterator[list[T]]:
+        """Yield what arrived, at most once per `interval` seconds (nothing lost).
+
+        Rendering once per batch instead of once per event bounds the UI's updates
+        however fast the agent streams; the first item is never held back.
+        """
+        next_flush = 0.0
+        try:
+            while not self._ended:
+                batch: list[T] = []
+                error: Exception | None = None
+                try:
+                    batch.append(self._take(self._next(None)))
+                    while True:  # drain, and gather until the next flush is due
+                        batch.append(self._take(self._next(next_flush - time.monotonic())))
+                except (StopIteration, queue.Empty):
+                    pass
+                except Exception as exc:  # noqa: BLE001 - raised after the batch
+                    error = exc
+                if batch:
+                    next_flush = time.monotonic() + interval
+                    yield batch
+                if error is not None:
+                    raise error
+        finally:
+            self.cancel()
+
+    def __enter__(self) -> EventStream[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
