@@ -206,6 +206,8 @@ class Reply:
     error_detail: str = ""
 
     def apply(self, event: ReplyEvent) -> None:
+        if self.stopped:
+            return  # late events from a stream the user stopped
         self.event_count += 1
         self.task_id = event.task_id or self.task_id
         self.context_id = event.context_id or self.context_id
@@ -279,10 +281,8 @@ class Turn:
 
 @dataclass
 class Conversation:
-    """A chat with one agent; `context_id` and `task_id` carry multi-turn."""
+    """A chat with one agent. The ids multi-turn needs derive from its replies."""
 
-    context_id: str = ""
-    task_id: str = ""  # a task waiting for the user's answer (input/auth required)
     turns: list[Turn] = field(default_factory=list)
 
     def add_user(self, text: str) -> None:
@@ -293,7 +293,22 @@ class Conversation:
         self.turns.append(Turn("agent", reply=reply))
         return reply
 
-    def track(self, reply: Reply) -> None:
-        """Remember the ids the next message continues with."""
-        self.context_id = reply.context_id or self.context_id
-        self.task_id = reply.task_id if reply.needs_input else ""
+    @property
+    def replies(self) -> list[Reply]:
+        return [t.reply for t in self.turns if t.reply is not None]
+
+    @property
+    def last_reply(self) -> Reply | None:
+        replies = self.replies
+        return replies[-1] if replies else None
+
+    @property
+    def context_id(self) -> str:
+        """The context the next message continues (the agent's memory of this chat)."""
+        return next((r.context_id for r in reversed(self.replies) if r.context_id), "")
+
+    @property
+    def task_id(self) -> str:
+        """A task waiting for the user's answer (input or auth required), if any."""
+        last = self.last_reply
+        return last.task_id if last is not None and last.needs_input else ""

@@ -1,0 +1,17 @@
+"""A2A Streamlit: chat with and debug A2A agents. The router: config, pages, sidebar.
+
+Run it with `streamlit run app.py`; with no agent configured it starts the embedded
+demo agent on 127.0.0.1 and connects to it.
+"""
+
+import streamlit as st
+
+from pages._sidebar import render_sidebar
+
+st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
+
+page = st.navigation(
+    [st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True)]
+)
+render_sidebar()
+page.run()

@@ -1,0 +1,133 @@
+"""Draws an agent's reply inside a chat bubble, live while it streams and in history.
+
+Agent text goes through `st.markdown` with HTML off (Streamlit's default), so what an
+agent sends is shown, never run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from services.replies import FINAL_STATES, ArtifactView, PartView, Reply
+
+_STATE_BADGES = {
+    "completed": ("completed", "green", ":material/check_circle:"),
+    "failed": ("failed", "red", ":material/error:"),
+    "canceled": ("canceled", "gray", ":material/cancel:"),
+    "rejected": ("rejected", "red", ":material/block:"),
+    "input-required": ("input required", "orange", ":material/help:"),
+    "auth-required": ("auth required", "orange", ":material/lock:"),
+    "working": ("working", "blue", ":material/pending:"),
+    "submitted": ("submitted", "blue", ":material/schedule:"),
+}
+
+
+def render_reply(reply: Reply, *, live: bool = False, key: str = "") -> None:
+    """Draw `reply`. `live` skips widgets (drawn once, when the stream ends)."""
+    log = reply.working_log
+    if log:
+        done = reply.settled or not live
+        label = f"Worked through {len(log)} step(s)" if done else log[-1]
+        with st.status(label, state="complete" if done else "running", expanded=False):
+            for line in log:
+                st.markdown(line)
+
+    for part in reply.message_parts:
+        _render_part(part, live=live, key=f"{key}-msg")
+    for index, artifact in enumerate(reply.artifacts.values()):
+        _render_artifact(artifact, live=live, key=f"{key}-a{index}")
+
+    settling = "".join(p.text for p in reply.status_parts if p.kind == "text")
+    if settling:
+        if reply.state in ("failed", "rejected"):
+            st.error(settling, icon=":material/error:")
+        else:
+            st.markdown(settling)
+
+    if not (reply.message_parts or reply.artifacts or settling or log) and live:
+        st.caption("Waiting for the agent…")
+
+    _render_footer(reply, live=live, key=key)
+
+
+def _render_footer(reply: Reply, *, live: bool, key: str) -> None:
+    if reply.error:
+        st.error(reply.error, icon=":material/warning:")
+        if reply.error_detail:
+            with st.expander("Details"):
+                st.code(reply.error_detail, language=None, wrap_lines=True)
+    elif not live and not reply.settled and not reply.stopped:
+        st.warning(
+            "This reply was interrupted before it finished (the page reran or the "
+            "connection dropped). What arrived is kept; send the message again if needed.",
+            icon=":material/link_off:",
+        )
+    bits = []
+    if reply.state in _STATE_BADGES:
+        label, color, icon = _STATE_BADGES[reply.state]
+        bits.append(f":{color}-badge[{icon} {label}]")
+    if reply.stopped:
+        bits.append("stopped by you")
+    if reply.needs_input and not live:
+        bits.append("the agent is waiting for your answer: reply below to continue this task")
+    if reply.ended_at is not None and reply.state in FINAL_STATES | {""}:
+        bits.append(f"{reply.event_count} events in {reply.ended_at - reply.started_at:.1f} s")
+    if bits:
+        st.caption(" · ".join(bits))
+
+
+def _render_artifact(artifact: ArtifactView, *, live: bool, key: str) -> None:
+    only_text = all(p.kind == "text" for p in artifact.parts)
+    if not only_text and artifact.name:
+        st.caption(f":material/attachment: {artifact.name}")
+    for index, part in enumerate(artifact.parts):
+        _render_part(part, live=live, key=f"{key}-p{index}")
+
+
+def _render_part(part: PartView, *, live: bool, key: str) -> None:
+    if part.kind == "text":
+        st.markdown(part.text)
+    elif part.kind == "data":
+        rows = _table_rows(part.data)
+        if rows is not None:
+            st.dataframe(rows, hide_index=True)
+        else:
+            st.json(part.data, expanded=2)
+    elif part.url:
+        name = part.filename or part.url.rsplit("/", 1)[-1] or "file"
+        st.markdown(f":material/link: [{_escape(name)}]({part.url})")
+    else:
+        name = part.filename or "attachment"
+        size = len(part.raw or b"")
+        if live:
+            st.caption(f":material/draft: {name} ({size:,} bytes)")
+        else:
+            st.download_button(
+                f"{name} ({size:,} bytes)",
+                data=part.raw or b"",
+                file_name=name,
+                mime=part.media_type or "application/octet-stream",
+                icon=":material/download:",
+                key=key,
+            )
+
+
+def _table_rows(data: object) -> list[dict[str, object]] | None:
+    """Rows for a table when `data` is a list of flat objects (or one key holding one)."""
+    if isinstance(data, dict) and len(data) == 1:
+        data = next(iter(data.values()))
+    if (
+        isinstance(data, list)
+        and data
+        and all(isinstance(r, dict) for r in data)
+        and all(not isinstance(v, dict | list) for r in data for v in r.values())
+    ):
+        return data
+    return None
+
+
+def _escape(text: str) -> str:
+    """Escape markdown link-text metacharacters in agent-provided names."""
+    return json.dumps(text)[1:-1].replace("[", "\\[").replace("]", "\\]")

@@ -1,0 +1,202 @@
+"""The one bridge between Streamlit and the services: typed access to session state.
+
+Pages never spell `st.session_state[...]`; they call these functions. This is the only
+module in `services/` that imports Streamlit, and it only runs on the script thread.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from services import agent
+from services.demo_agent import ensure_demo_agent
+from services.errors import AppError
+from services.replies import Conversation, Reply, ReplyEvent
+from services.runtime import EventStream, SessionRuntime
+
+__all__ = [
+    "agent_error",
+    "agent_info",
+    "agent_url",
+    "checkpoint",
+    "configured_agent_url",
+    "connect",
+    "conversation",
+    "default_agent_url",
+    "new_conversation",
+    "queue_prompt",
+    "runtime",
+    "runtime_rebuilds",
+    "send",
+    "stop_reply",
+    "take_queued_prompt",
+]
+
+_RUNTIME = "runtime"
+_REBUILDS = "runtime_rebuilds"
+_CONVERSATION = "conversation"
+_AGENT_URL = "agent_url"
+_AGENT_INFO = "agent_info"
+_AGENT_ERROR = "agent_error"
+_QUEUED_PROMPT = "queued_prompt"
+
+
+# --- the runtime -----------------------------------------------------------------------
+
+
+@st.cache_resource(scope="session", on_release=SessionRuntime.close_soon, show_spinner=False)
+def _close_on_disconnect(_runtime: SessionRuntime, number: int) -> SessionRuntime:
+    # Holds nothing the app reads: a session-scoped cache entry is what Streamlit
+    # releases on every websocket disconnect (objects in session_state are not freed
+    # reliably), and its on_release closes the runtime without blocking the server.
+    return _runtime
+
+
+def _session_label() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id[:8] if ctx is not None else "nosession"
+
+
+def runtime() -> SessionRuntime:
+    """This session's runtime; rebuilt transparently if it was closed or its thread died."""
+    current: SessionRuntime | None = st.session_state.get(_RUNTIME)
+    if current is None or not current.alive:
+        rebuilds = st.session_state.get(_REBUILDS, -1) + 1
+        if current is not None:
+            current.close_soon()
+        current = SessionRuntime(label=_session_label(), generation=rebuilds)
+        st.session_state[_RUNTIME] = current
+        st.session_state[_REBUILDS] = rebuilds
+    _close_on_disconnect(current, current.number)
+    return current
+
+
+def runtime_rebuilds() -> int:
+    """How many times this session's runtime was rebuilt after the first."""
+    return max(st.session_state.get(_REBUILDS, 0), 0)
+
+
+def checkpoint() -> None:
+    """Touch session state: this is where Streamlit raises a pending rerun or Stop."""
+    _ = _RUNTIME in st.session_state
+
+
+# --- the agent -------------------------------------------------------------------------
+
+
+def configured_agent_url(secrets: Mapping[str, Any] | None = None) -> str:
+    """The configured agent: `A2A_AGENT_URL` in the environment, else `agent_url` in secrets."""
+    if env := os.environ.get("A2A_AGENT_URL", "").strip():
+        return env
+    if secrets is None:
+        try:
+            secrets = dict(st.secrets)
+        except (FileNotFoundError, StreamlitSecretNotFoundError):
+            secrets = {}
+    return str(secrets.get("agent_url", "")).strip()
+
+
+def default_agent_url() -> str:
+    """The configured agent, or else the embedded demo agent (started on first use)."""
+    return configured_agent_url() or ensure_demo_agent()
+
+
+def agent_url() -> str:
+    """The URL of the agent this session talks to (the default until one is chosen)."""
+    if _AGENT_URL not in st.session_state:
+        st.session_state[_AGENT_URL] = default_agent_url()
+    url: str = st.session_state[_AGENT_URL]
+    return url
+
+
+def agent_info() -> agent.AgentInfo | None:
+    """The connected agent's card summary; connects on first use."""
+    if _AGENT_INFO not in st.session_state and _AGENT_ERROR not in st.session_state:
+        connect(agent_url())
+    info: agent.AgentInfo | None = st.session_state.get(_AGENT_INFO)
+    return info
+
+
+def agent_error() -> AppError | None:
+    """Why the last connection attempt failed, if it did."""
+    error: AppError | None = st.session_state.get(_AGENT_ERROR)
+    return error
+
+
+def connect(url: str) -> agent.AgentInfo | None:
+    """Connect to `url`; a different agent starts a new conversation."""
+    st.session_state.pop(_AGENT_ERROR, None)
+    try:
+        info = agent.connect(runtime(), url)
+    except AppError as error:
+        st.session_state[_AGENT_ERROR] = error
+        st.session_state[_AGENT_INFO] = None
+        return None
+    if st.session_state.get(_AGENT_URL) != url:
+        new_conversation()
+    st.session_state[_AGENT_URL] = url
+    st.session_state[_AGENT_INFO] = info
+    return info
+
+
+# --- the conversation ------------------------------------------------------------------
+
+
+def conversation() -> Conversation:
+    """The chat history with its context and pending task ids (plain data)."""
+    conv: Conversation = st.session_state.setdefault(_CONVERSATION, Conversation())
+    return conv
+
+
+def new_conversation() -> None:
+    stop_reply()
+    st.session_state[_CONVERSATION] = Conversation()
+
+
+def queue_prompt(text: str) -> None:
+    """Queue a prompt to send on the next run (a skill example clicked in the sidebar)."""
+    st.session_state[_QUEUED_PROMPT] = text
+
+
+def take_queued_prompt() -> str:
+    prompt: str = st.session_state.pop(_QUEUED_PROMPT, "")
+    return prompt
+
+
+def send(text: str) -> tuple[Reply, EventStream[ReplyEvent]]:
+    """Add `text` and an empty reply to the conversation, and start the reply's stream."""
+    conv = conversation()
+    context_id, task_id = conv.context_id, conv.task_id
+    conv.add_user(text)
+    reply = conv.add_reply()
+    stream = agent.send_message(
+        runtime(), agent_url(), text, context_id=context_id, task_id=task_id, checkpoint=checkpoint
+    )
+    return reply, stream
+
+
+def stop_reply() -> None:
+    """Stop the streaming reply: cancel the stream and its task on the agent."""
+    rt: SessionRuntime | None = st.session_state.get(_RUNTIME)
+    if rt is not None and rt.alive and (stream := rt.active_stream) is not None:
+        stream.cancel()
+    reply = conversation().last_reply
+    if reply is None or reply.settled or reply.error:
+        return
+    reply.stopped = True
+    reply.finish()
+    if not reply.task_id:
+        return
+    try:
+        reply.state = agent.cancel_task(runtime(), agent_url(), reply.task_id)
+    except AppError as error:
+        reply.error, reply.error_detail = (
+            f"Stopped here, but the agent did not confirm the cancel: {error}",
+            error.detail,
+        )
