@@ -6,7 +6,7 @@ demo agent on 127.0.0.1 and connects to it.
 
 import streamlit as st
 
-from pages._sidebar import render_sidebar
+from pages.ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
 

@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from pages._reply_view import render_reply
+from pages.ui.reply import render_reply
 from services import session
 from services.errors import AppError
 

@@ -182,7 +182,11 @@ async def aconnect(runtime: SessionRuntime, url: str) -> AgentInfo:
     card, card_url = await aresolve_card(runtime.http, url)
     info = _info(url, card_url, card)
     config = ClientConfig(
-        httpx_client=runtime.http, streaming=True, supported_protocol_bindings=BINDINGS
+        httpx_client=runtime.http,
+        streaming=True,
+        # Without streaming, ask for the task at once and poll it, so progress shows.
+        polling=not card.capabilities.streaming,
+        supported_protocol_bindings=BINDINGS,
     )
     try:
         client = ClientFactory(config).create(card)

@@ -15,6 +15,7 @@ import atexit
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -46,12 +47,14 @@ from a2a.types.a2a_pb2 import (
     TaskState,
 )
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, TransportProtocol
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from anyio.from_thread import start_blocking_portal
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 __all__ = [
     "DemoAgentServer",
     "DemoTiming",
+    "LoopbackServer",
     "build_agent_card",
     "build_app",
     "ensure_demo_agent",
@@ -410,9 +413,15 @@ def build_agent_card(base_url: str) -> AgentCard:
     )
 
 
-def build_app(base_url: str, timing: DemoTiming | None = None) -> Starlette:
-    """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`."""
+def build_app(
+    base_url: str, timing: DemoTiming | None = None, *, streaming: bool = True
+) -> Starlette:
+    """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
+
+    `streaming=False` serves a card without streaming, for clients' polling paths.
+    """
     card = build_agent_card(base_url)
+    card.capabilities.streaming = streaming
     handler = DefaultRequestHandler(
         agent_executor=DemoAgentExecutor(timing),
         task_store=InMemoryTaskStore(),
@@ -429,11 +438,19 @@ def build_app(base_url: str, timing: DemoTiming | None = None) -> Starlette:
 # --- running it in-process ----------------------------------------------------------
 
 
-class DemoAgentServer:
-    """The demo agent served by uvicorn on its own portal thread (127.0.0.1, free port)."""
+class LoopbackServer:
+    """An ASGI app served by uvicorn on its own portal thread, on 127.0.0.1.
+
+    `app_factory` gets the base URL (known once the port is bound) and returns the app.
+    Used for the demo agent and for the purpose-built agents in the tests.
+    """
 
     def __init__(
-        self, *, port: int = 0, timing: DemoTiming | None = None, thread_name: str = _THREAD_NAME
+        self,
+        app_factory: Callable[[str], ASGIApp],
+        *,
+        port: int = 0,
+        thread_name: str = "loopback-server",
     ) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -441,21 +458,22 @@ class DemoAgentServer:
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            build_app(self.url, timing),
+            app_factory(self.url),
+            log_config=None,  # leave the host app's logging alone
             log_level="warning",
+            access_log=False,
             timeout_graceful_shutdown=1,
             lifespan="off",
         )
         self._server = uvicorn.Server(config)
         self._stack = ExitStack()
-        portal: BlockingPortal = self._stack.enter_context(start_blocking_portal(name=thread_name))
-        self._portal = portal
-        self._serving = portal.start_task_soon(self._server.serve, [self._sock])
-        # Block until uvicorn listens, so the URL works as soon as we return.
+        self._portal = self._stack.enter_context(start_blocking_portal(name=thread_name))
+        self._serving = self._portal.start_task_soon(self._server.serve, [self._sock])
+        # Wait until uvicorn listens, so the URL works as soon as we return.
         while not self._server.started:
             if self._serving.done():
                 self._serving.result()  # re-raises the start-up error
-            threading.Event().wait(0.005)
+            time.sleep(0.005)
         self._closed = False
 
     def stop(self) -> None:
@@ -474,6 +492,25 @@ class DemoAgentServer:
             pass  # the portal already stopped
         self._stack.close()
         self._sock.close()
+
+    def __enter__(self) -> LoopbackServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class DemoAgentServer(LoopbackServer):
+    """The demo agent on 127.0.0.1 (a free port unless `port` is given)."""
+
+    def __init__(
+        self, *, port: int = 0, timing: DemoTiming | None = None, streaming: bool = True
+    ) -> None:
+        super().__init__(
+            lambda url: build_app(url, timing, streaming=streaming),
+            port=port,
+            thread_name=_THREAD_NAME,
+        )
 
 
 _demo_lock = threading.Lock()

@@ -1,0 +1,1 @@
+"""Rendering helpers shared by pages (not pages themselves)."""

@@ -1,0 +1,53 @@
+"""Shared fixtures: the demo agent on loopback (fast), and session runtimes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from services.demo_agent import DemoAgentServer, DemoTiming
+from services.runtime import SessionRuntime
+
+# Fast enough for tests, slow enough that streams really interleave with the reader.
+FAST = DemoTiming(token_delay=0.002, step_delay=0.02, slow_interval=1.0, slow_chunks=35)
+
+
+@pytest.fixture(scope="session")
+def demo_agent() -> Iterator[DemoAgentServer]:
+    with DemoAgentServer(timing=FAST) as server:
+        yield server
+
+
+@pytest.fixture
+def runtime() -> Iterator[SessionRuntime]:
+    rt = SessionRuntime(label="test")
+    yield rt
+    rt.close()
+    assert not rt.thread.is_alive()
+
+
+def thread_names() -> list[str]:
+    return sorted(t.name for t in threading.enumerate())
+
+
+@pytest.fixture(autouse=True)
+def _navigation_like_a_real_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make AppTest route through app.py's st.navigation on every run, as a server does.
+
+    AppTest resets `PagesManager.uses_pages_directory` before each run, so with a
+    `pages/` folder every run after the first takes Streamlit's MPA v1 path and runs
+    the page script alone, without app.py (streamlit#9446, fixed only for apps without
+    a pages/ folder in PR 14217). A real server clears the flag for good at the first
+    `st.navigation` call; this does the same for each run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original_init = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -1,0 +1,183 @@
+"""The whole app under Streamlit's AppTest: each run() is a fresh script thread whose own
+event loop is closed afterwards, so only what lives on the session's portal loop survives
+between runs. This is the regression test for "Event loop is closed"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services import demo_agent as demo_agent_module
+from services.demo_agent import LONG_ANSWER, LoopbackServer
+from services.replies import Conversation
+from services.runtime import SessionRuntime
+from tests.agents import not_found_app
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+LOOP_CLOSED = "Event loop is closed"
+
+
+@pytest.fixture
+def app(monkeypatch, demo_agent) -> Iterator[AppTest]:
+    """The app configured (through the environment) to use the fast test demo agent."""
+    monkeypatch.setenv("A2A_AGENT_URL", demo_agent.url)
+    at = AppTest.from_file(APP, default_timeout=30)
+    yield at
+    close_runtime(at)
+
+
+def close_runtime(at: AppTest) -> None:
+    rt = at.session_state["runtime"] if "runtime" in at.session_state else None
+    if isinstance(rt, SessionRuntime):
+        rt.close()
+
+
+def page_text(at: AppTest) -> str:
+    """Every text the page shows (markdown, captions, alerts, code, exceptions)."""
+    elements = [*at.markdown, *at.caption, *at.error, *at.warning, *at.info, *at.code]
+    return "\n".join(str(e.value) for e in elements) + "\n".join(
+        str(e.value) for e in at.exception
+    )
+
+
+def last_bubble(at: AppTest) -> str:
+    bubble = at.chat_message[-1]
+    return "\n".join(str(e.value) for e in [*bubble.markdown, *bubble.error, *bubble.caption])
+
+
+def send(at: AppTest, text: str) -> AppTest:
+    return at.chat_input(key="chat_prompt").set_value(text).run()
+
+
+def conversation(at: AppTest) -> Conversation:
+    conv = at.session_state["conversation"]
+    assert isinstance(conv, Conversation)
+    return conv
+
+
+TEN_MESSAGES = [
+    ("My name is Ada", "Nice to meet you, Ada"),
+    ("Search for A2A news", "Results for 'A2A news'"),
+    ("What is my name?", "Your name is Ada."),
+    ("Book a trip", "Where would you like to go?"),
+    ("Kyoto", "How many nights will you stay?"),
+    ("3", "Booked: 3 night(s) in Kyoto"),
+    ("Explain how A2A streaming works", "How A2A streaming works"),
+    ("Generate a sales report", "The report is ready: JSON and CSV."),
+    ("Make a task that fails", "The billing system refused the request"),
+    ("hello again", "That is message"),
+]
+
+
+def test_ten_messages_in_a_row_with_reruns_between(app):
+    app.run()
+    runtime = app.session_state["runtime"]
+    for number, (text, expected) in enumerate(TEN_MESSAGES, start=1):
+        send(app, text)
+        assert not app.exception, app.exception
+        assert expected in last_bubble(app), (text, last_bubble(app))
+        app.run()  # a plain rerun between messages (another page comes later)
+        assert not app.exception
+        assert "**A2A Demo Agent**" in app.sidebar.markdown[0].value  # app.py ran too
+        assert len(conversation(app).replies) == number
+
+    replies = conversation(app).replies
+    assert all(r.settled and not r.error for r in replies)
+    assert [r.state for r in replies][-2:] == ["failed", ""]
+    assert replies[6].text == LONG_ANSWER
+    assert LOOP_CLOSED not in page_text(app)
+    # One runtime served every run: nothing was rebuilt along the way.
+    assert app.session_state["runtime"] is runtime and runtime.alive
+    assert app.session_state["runtime_rebuilds"] == 0
+
+
+def test_data_and_file_artifacts_render_as_table_and_download(app):
+    app.run()
+    send(app, "Generate a sales report")
+    assert not app.exception
+    bubble = app.chat_message[-1]
+    assert len(bubble.dataframe) == 1
+    # protobuf's Struct does not keep key order, so compare the columns as a set
+    assert sorted(bubble.dataframe[0].value.columns) == ["q1", "q2", "q3", "region"]
+    assert len(bubble.dataframe[0].value) == 4
+    downloads = [e for e in bubble if type(e).__name__ == "DownloadButton"] or [
+        e for e in bubble.get("download_button")
+    ]
+    assert downloads and "sales.csv" in downloads[0].proto.label
+
+
+def test_runtime_released_is_rebuilt_and_the_conversation_kept(app):
+    app.run()
+    send(app, "My name is Grace")
+    first: SessionRuntime = app.session_state["runtime"]
+    first.close()  # what on_release does when the session's websocket drops
+
+    app.run()
+    assert "Nice to meet you, Grace" in page_text(app)  # history kept
+
+    send(app, "What is my name?")  # same context, new loop and clients
+    assert "Your name is Grace." in last_bubble(app)
+    assert not app.exception
+    second: SessionRuntime = app.session_state["runtime"]
+    assert second is not first and second.alive and not first.thread.is_alive()
+    assert app.session_state["runtime_rebuilds"] == 1
+
+
+def test_an_unreachable_agent_shows_one_sentence_and_reconnecting_works(app, demo_agent):
+    with LoopbackServer(not_found_app) as gone:
+        dead_url = gone.url
+    app.run()
+    app.sidebar.text_input(key="sidebar_agent_url").set_value(dead_url)
+    next(b for b in app.sidebar.button if b.label == "Connect").click().run()
+    assert not app.exception
+    errors = [e.value for e in app.sidebar.error]
+    assert errors == [
+        f"Could not reach the agent at {dead_url}. Check that it is running and the URL is right."
+    ]
+    assert app.chat_input(key="chat_prompt").proto.disabled
+
+    app.sidebar.text_input(key="sidebar_agent_url").set_value(demo_agent.url)
+    next(b for b in app.sidebar.button if b.label == "Connect").click().run()
+    assert not app.sidebar.error
+    send(app, "hello")
+    assert "You said" in last_bubble(app)
+
+
+def test_a_skill_example_in_the_sidebar_sends_its_prompt(app):
+    app.run()
+    next(b for b in app.sidebar.button if b.label == "Book a trip").click().run()
+    assert not app.exception
+    assert conversation(app).turns[0].text == "Book a trip"
+    assert "Where would you like to go?" in last_bubble(app)
+    assert "waiting for your answer" in last_bubble(app)
+
+
+def test_agent_url_from_secrets(monkeypatch, demo_agent):
+    monkeypatch.delenv("A2A_AGENT_URL", raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["agent_url"] = demo_agent.url
+    try:
+        at.run()
+        assert at.sidebar.text_input(key="sidebar_agent_url").value == demo_agent.url
+        assert demo_agent_module._demo is None or demo_agent_module._demo.url != demo_agent.url
+    finally:
+        close_runtime(at)
+
+
+def test_with_no_agent_configured_the_embedded_demo_agent_starts(monkeypatch):
+    monkeypatch.delenv("A2A_AGENT_URL", raising=False)
+    at = AppTest.from_file(APP, default_timeout=30)
+    try:
+        at.run()
+        assert not at.exception
+        url = at.sidebar.text_input(key="sidebar_agent_url").value
+        assert demo_agent_module._demo is not None and url == demo_agent_module._demo.url
+        assert url.startswith("http://127.0.0.1:")
+        assert "**A2A Demo Agent**" in at.sidebar.markdown[0].value
+        send(at, "hello")
+        assert "I'm the demo agent" in last_bubble(at)
+    finally:
+        close_runtime(at)

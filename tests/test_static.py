@@ -1,0 +1,40 @@
+"""Static checks on the source: the portal is the only way to the event loop."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = re.compile(
+    r"asyncio\.run\(|new_event_loop|set_event_loop|run_until_complete|nest_asyncio"
+)
+
+
+def app_sources() -> list[Path]:
+    files = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]
+    return files + sorted((ROOT / "services").rglob("*.py"))
+
+
+def test_no_event_loop_is_made_or_patched_outside_the_portal():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in app_sources()
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if FORBIDDEN.search(line)
+    ]
+    assert offenders == []
+
+
+def test_the_check_sees_the_files_it_guards():
+    names = {p.relative_to(ROOT).as_posix() for p in app_sources()}
+    assert {"app.py", "pages/chat.py", "services/runtime.py", "services/agent.py"} <= names
+
+
+def test_only_the_session_bridge_imports_streamlit_in_services():
+    importers = sorted(
+        path.name
+        for path in (ROOT / "services").rglob("*.py")
+        if re.search(r"^\s*(import streamlit|from streamlit)", path.read_text(), re.M)
+    )
+    assert importers == ["session.py"]
