@@ -10,8 +10,6 @@ from pages.ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
 
-page = st.navigation(
-    [st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True)]
-)
+page = st.navigation([st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True)])
 render_sidebar()
 page.run()

@@ -22,7 +22,9 @@ def stream_reply(text: str) -> None:
     with st.chat_message("assistant"):
         body = st.empty()
         stop = st.empty()
-        stop.button("Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply)
+        stop.button(
+            "Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply
+        )
         try:
             for batch in stream.batches():
                 for event in batch:

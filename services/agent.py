@@ -151,9 +151,7 @@ async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, s
 
 
 def _info(url: str, card_url: str, card: AgentCard) -> AgentInfo:
-    interface = next(
-        (i for i in card.supported_interfaces if i.protocol_binding in BINDINGS), None
-    )
+    interface = next((i for i in card.supported_interfaces if i.protocol_binding in BINDINGS), None)
     if interface is None:
         offered = ", ".join(i.protocol_binding for i in card.supported_interfaces) or "none"
         raise InvalidCard(
@@ -170,9 +168,7 @@ def _info(url: str, card_url: str, card: AgentCard) -> AgentInfo:
         binding=interface.protocol_binding,
         endpoint=interface.url,
         streaming=card.capabilities.streaming,
-        skills=tuple(
-            SkillInfo(s.name, s.description, tuple(s.examples)) for s in card.skills
-        ),
+        skills=tuple(SkillInfo(s.name, s.description, tuple(s.examples)) for s in card.skills),
         card=MessageToDict(card),
     )
 

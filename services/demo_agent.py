@@ -16,7 +16,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -43,7 +43,7 @@ from a2a.types.a2a_pb2 import (
     AgentInterface,
     AgentProvider,
     AgentSkill,
-    Part,
+    Message,
     TaskState,
 )
 from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, TransportProtocol
@@ -187,7 +187,7 @@ class DemoAgentExecutor(AgentExecutor):
             )
         )
         updater = TaskUpdater(event_queue, context.task_id, context.context_id)
-        handlers: dict[str, Callable[[TaskUpdater, str], object]] = {
+        handlers: dict[str, Callable[[TaskUpdater, str], Awaitable[None]]] = {
             "long": self._long,
             "search": self._search,
             "trip": self._trip,
@@ -195,7 +195,7 @@ class DemoAgentExecutor(AgentExecutor):
             "fail": self._fail,
             "report": self._report,
         }
-        await handlers[scenario](updater, text)  # type: ignore[misc]
+        await handlers[scenario](updater, text)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         assert context.task_id and context.context_id
@@ -204,7 +204,7 @@ class DemoAgentExecutor(AgentExecutor):
 
     # --- scenarios ---------------------------------------------------------------
 
-    def _chat(self, context_id: str, text: str):  # -> Message
+    def _chat(self, context_id: str, text: str) -> Message:
         memory = self._memory.setdefault(context_id, _Memory())
         memory.messages.append(text)
         name = re.search(r"\bmy name is\s+([\w' -]+)", text, re.IGNORECASE)

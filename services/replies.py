@@ -59,9 +59,7 @@ class PartView:
         if content == "data":
             return cls("data", data=MessageToDict(part.data), media_type=part.media_type)
         if content == "raw":
-            return cls(
-                "file", raw=part.raw, filename=part.filename, media_type=part.media_type
-            )
+            return cls("file", raw=part.raw, filename=part.filename, media_type=part.media_type)
         if content == "url":
             return cls("file", url=part.url, filename=part.filename, media_type=part.media_type)
         return cls("text", text=part.text, media_type=part.media_type)
@@ -99,9 +97,7 @@ class ReplyEvent:
 
 
 def _artifact_view(artifact: Artifact) -> ArtifactView:
-    return ArtifactView(
-        artifact.artifact_id, artifact.name, _parts(artifact.parts), complete=True
-    )
+    return ArtifactView(artifact.artifact_id, artifact.name, _parts(artifact.parts), complete=True)
 
 
 def _message_event(message: Message, **ids: str) -> dict[str, Any]:

@@ -38,9 +38,7 @@ def close_runtime(at: AppTest) -> None:
 def page_text(at: AppTest) -> str:
     """Every text the page shows (markdown, captions, alerts, code, exceptions)."""
     elements = [*at.markdown, *at.caption, *at.error, *at.warning, *at.info, *at.code]
-    return "\n".join(str(e.value) for e in elements) + "\n".join(
-        str(e.value) for e in at.exception
-    )
+    return "\n".join(str(e.value) for e in elements) + "\n".join(str(e.value) for e in at.exception)
 
 
 def last_bubble(at: AppTest) -> str:

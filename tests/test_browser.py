@@ -159,7 +159,7 @@ def _stop(process: subprocess.Popen[bytes]) -> bool:
         return True
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait(timeout=STOP_TIMEOUT)
+        process.wait()  # SIGKILL cannot be ignored
         return False
 
 
