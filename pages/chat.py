@@ -11,15 +11,17 @@ from services import session
 from services.errors import AppError
 
 log = logging.getLogger(__name__)
+USER_AVATAR = ":material/person:"
+AGENT_AVATAR = ":material/smart_toy:"
 
 
 def stream_reply(text: str) -> None:
     """Send `text` and draw the reply as it streams; the reply is kept in history."""
     reply, stream = session.send(text)
     turn_key = f"chat-{len(session.conversation().turns) - 1}"
-    with st.chat_message("user"):
+    with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(text)
-    with st.chat_message("assistant"):
+    with st.chat_message("assistant", avatar=AGENT_AVATAR):
         body = st.empty()
         stop = st.empty()
         stop.button(
@@ -43,6 +45,9 @@ def stream_reply(text: str) -> None:
 
 info = session.agent_info()
 conversation = session.conversation()
+placeholder = "Answer the agent…" if conversation.task_id else "Message the agent"
+prompt = st.chat_input(placeholder, key="chat_prompt", disabled=info is None)
+prompt = prompt or session.take_queued_prompt()
 
 st.title("Chat", anchor=False)
 if info is not None:
@@ -50,7 +55,7 @@ if info is not None:
 else:
     st.info("Connect to an agent in the sidebar to start chatting.", icon=":material/link:")
 
-if not conversation.turns and info is not None:
+if not conversation.turns and not prompt and info is not None:
     examples = [example for skill in info.skills for example in skill.examples]
     if examples:
         st.markdown("Try one of the agent's examples:")
@@ -64,14 +69,12 @@ if not conversation.turns and info is not None:
                 )
 
 for index, turn in enumerate(conversation.turns):
-    with st.chat_message("assistant" if turn.reply else "user"):
-        if turn.reply is None:
+    if turn.reply is None:
+        with st.chat_message("user", avatar=USER_AVATAR):
             st.markdown(turn.text)
-        else:
+    else:
+        with st.chat_message("assistant", avatar=AGENT_AVATAR):
             render_reply(turn.reply, key=f"chat-{index}")
 
-placeholder = "Answer the agent…" if conversation.task_id else "Message the agent"
-prompt = st.chat_input(placeholder, key="chat_prompt", disabled=info is None)
-prompt = prompt or session.take_queued_prompt()
 if prompt and info is not None:
     stream_reply(prompt)

@@ -60,7 +60,7 @@ def _close_on_disconnect(_runtime: SessionRuntime, number: int) -> SessionRuntim
 
 def _session_label() -> str:
     ctx = get_script_run_ctx()
-    return ctx.session_id[:8] if ctx is not None else "nosession"
+    return ctx.session_id.replace(" ", "-")[:8] if ctx is not None else "nosession"
 
 
 def runtime() -> SessionRuntime:

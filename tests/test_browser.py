@@ -56,7 +56,7 @@ FINISHED_CAPTION = re.compile(r"\d+ events? in \d+\.\d s")
 # left over from the previous run) and whether a Stop button is on the page.
 CHAT_SNAPSHOT_JS = """() => ({
   replies: [...document.querySelectorAll('[data-testid="stChatMessage"]')]
-    .filter((m) => m.querySelector('[data-testid="stChatMessageAvatarAssistant"]'))
+    .filter((m) => m.querySelector('[aria-label="Chat message from assistant"]'))
     .filter((m) => !m.closest('[data-stale="true"]'))
     .map((m) => m.innerText),
   stop: [...document.querySelectorAll('button')]
@@ -150,7 +150,7 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], server: AppServer) -> 
 
 
 def _stop(process: subprocess.Popen[bytes]) -> bool:
-    """SIGTERM, as a terminal's Ctrl-C or a host would; kill if it hangs. True if it exited."""
+    """SIGTERM, as a host or process manager sends; kill if it hangs. True if it exited."""
     if process.poll() is not None:
         return True
     process.send_signal(signal.SIGTERM)

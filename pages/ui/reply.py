@@ -10,7 +10,7 @@ import json
 
 import streamlit as st
 
-from services.replies import FINAL_STATES, ArtifactView, PartView, Reply
+from services.replies import ArtifactView, PartView, Reply
 
 _STATE_BADGES = {
     "completed": ("completed", "green", ":material/check_circle:"),
@@ -29,10 +29,11 @@ def render_reply(reply: Reply, *, live: bool = False, key: str = "") -> None:
     log = reply.working_log
     if log:
         done = reply.settled or not live
-        label = f"Worked through {len(log)} step(s)" if done else log[-1]
-        with st.status(label, state="complete" if done else "running", expanded=False):
-            for line in log:
-                st.markdown(line)
+        label = f"Worked through {_plural(len(log), 'step')}" if done else log[-1]
+        # Not `with st.status(...)`: leaving the block would mark it complete mid-stream.
+        box = st.status(label, state="complete" if done else "running", expanded=False)
+        for line in log:
+            box.markdown(line)
 
     for part in reply.message_parts:
         _render_part(part, live=live, key=f"{key}-msg")
@@ -49,10 +50,10 @@ def render_reply(reply: Reply, *, live: bool = False, key: str = "") -> None:
     if not (reply.message_parts or reply.artifacts or settling or log) and live:
         st.caption("Waiting for the agent…")
 
-    _render_footer(reply, live=live, key=key)
+    _render_footer(reply, live=live)
 
 
-def _render_footer(reply: Reply, *, live: bool, key: str) -> None:
+def _render_footer(reply: Reply, *, live: bool) -> None:
     if reply.error:
         st.error(reply.error, icon=":material/warning:")
         if reply.error_detail:
@@ -68,20 +69,22 @@ def _render_footer(reply: Reply, *, live: bool, key: str) -> None:
     if reply.state in _STATE_BADGES:
         label, color, icon = _STATE_BADGES[reply.state]
         bits.append(f":{color}-badge[{icon} {label}]")
+    elif reply.message_parts and not reply.task_id:
+        bits.append(":gray-badge[:material/chat: message]")  # a direct reply, no task
     if reply.stopped:
         bits.append("stopped by you")
     if reply.needs_input and not live:
         bits.append("the agent is waiting for your answer: reply below to continue this task")
-    if reply.ended_at is not None and reply.state in FINAL_STATES | {""}:
-        bits.append(f"{reply.event_count} events in {reply.ended_at - reply.started_at:.1f} s")
+    if reply.ended_at is not None:
+        seconds = reply.ended_at - reply.started_at
+        bits.append(f"{_plural(reply.event_count, 'event')} in {seconds:.1f} s")
     if bits:
         st.caption(" · ".join(bits))
 
 
 def _render_artifact(artifact: ArtifactView, *, live: bool, key: str) -> None:
-    only_text = all(p.kind == "text" for p in artifact.parts)
-    if not only_text and artifact.name:
-        st.caption(f":material/attachment: {artifact.name}")
+    if artifact.name and any(p.kind == "data" for p in artifact.parts):
+        st.caption(f":material/data_object: {artifact.name}")
     for index, part in enumerate(artifact.parts):
         _render_part(part, live=live, key=f"{key}-p{index}")
 
@@ -118,14 +121,23 @@ def _table_rows(data: object) -> list[dict[str, object]] | None:
     """Rows for a table when `data` is a list of flat objects (or one key holding one)."""
     if isinstance(data, dict) and len(data) == 1:
         data = next(iter(data.values()))
-    if (
+    if not (
         isinstance(data, list)
         and data
         and all(isinstance(r, dict) for r in data)
         and all(not isinstance(v, dict | list) for r in data for v in r.values())
     ):
-        return data
-    return None
+        return None
+    # Data parts travel as protobuf Structs, which do not keep key order: put text
+    # columns (labels) first, then the rest by name, so tables read the same every time.
+    names = {name: None for row in data for name in row}
+    first = data[0]
+    columns = sorted(names, key=lambda n: (not isinstance(first.get(n), str), n))
+    return [{name: row.get(name) for name in columns} for row in data]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _escape(text: str) -> str:
