@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
 
+import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -72,3 +74,84 @@ def legacy_card_app(rpc_url: str) -> Callable[[str], Starlette]:
         return _app(handler, "/.well-known/agent.json")
 
     return factory
+
+
+def broken_stream_app(base_url: str) -> Starlette:
+    """A JSON-RPC agent whose odd-numbered streams die after a partial answer.
+
+    Each broken stream sends a task and one artifact chunk, then the connection drops
+    (the ASGI app raises mid-body, so the client sees an incomplete chunked response).
+    Even-numbered requests get a normal one-message reply, so "the next message works".
+    """
+    from a2a.helpers.proto_helpers import new_text_message
+    from a2a.types.a2a_pb2 import (
+        AgentCapabilities,
+        AgentCard,
+        AgentInterface,
+        Artifact,
+        Part,
+        StreamResponse,
+        Task,
+        TaskArtifactUpdateEvent,
+        TaskState,
+        TaskStatus,
+    )
+    from google.protobuf.json_format import MessageToDict
+    from starlette.responses import StreamingResponse
+
+    card = AgentCard(
+        name="Broken Stream Agent",
+        description="Drops every other stream half way.",
+        version="1.0.0",
+        supported_interfaces=[
+            AgentInterface(url=f"{base_url}/", protocol_binding="JSONRPC", protocol_version="1.0")
+        ],
+        capabilities=AgentCapabilities(streaming=True),
+        default_input_modes=["text/plain"],
+        default_output_modes=["text/plain"],
+    )
+    requests = 0
+
+    def frame(request_id: object, response: StreamResponse) -> bytes:
+        body = {"jsonrpc": "2.0", "id": request_id, "result": MessageToDict(response)}
+        return f"data: {json.dumps(body)}\n\n".encode()
+
+    async def card_handler(_request: Request) -> Response:
+        return JSONResponse(MessageToDict(card))
+
+    async def rpc_handler(request: Request) -> Response:
+        nonlocal requests
+        requests += 1
+        payload = await request.json()
+        request_id = payload["id"]
+        context_id = payload["params"]["message"].get("contextId") or "ctx-broken"
+
+        async def broken() -> AsyncIterator[bytes]:
+            task = Task(
+                id="task-broken",
+                context_id=context_id,
+                status=TaskStatus(state=TaskState.TASK_STATE_WORKING),
+            )
+            yield frame(request_id, StreamResponse(task=task))
+            chunk = TaskArtifactUpdateEvent(
+                task_id="task-broken",
+                context_id=context_id,
+                artifact=Artifact(artifact_id="a1", parts=[Part(text="Partial answer")]),
+            )
+            yield frame(request_id, StreamResponse(artifact_update=chunk))
+            await anyio.sleep(0.05)
+            raise ConnectionResetError("the agent died mid-stream (on purpose)")
+
+        async def whole() -> AsyncIterator[bytes]:
+            reply = new_text_message("Whole answer", context_id=context_id)
+            yield frame(request_id, StreamResponse(message=reply))
+
+        stream = broken() if requests % 2 else whole()
+        return StreamingResponse(stream, media_type="text/event-stream")
+
+    return Starlette(
+        routes=[
+            Route("/.well-known/agent-card.json", card_handler, methods=["GET"]),
+            Route("/", rpc_handler, methods=["POST"]),
+        ]
+    )

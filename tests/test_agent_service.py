@@ -8,10 +8,23 @@ import pytest
 
 from services import agent
 from services.demo_agent import LONG_ANSWER, DemoAgentServer, LoopbackServer
-from services.errors import AgentError, AgentUnreachable, InvalidCard, InvalidUrl, NotAnAgent
+from services.errors import (
+    AgentError,
+    AgentUnreachable,
+    InvalidCard,
+    InvalidUrl,
+    NotAnAgent,
+    StreamBroken,
+)
 from services.replies import Conversation, Reply, ReplyEvent
 from services.runtime import SessionRuntime
-from tests.agents import bad_card_app, html_app, legacy_card_app, not_found_app
+from tests.agents import (
+    bad_card_app,
+    broken_stream_app,
+    html_app,
+    legacy_card_app,
+    not_found_app,
+)
 from tests.conftest import FAST
 
 
@@ -181,3 +194,17 @@ def test_a_json_rpc_error_becomes_an_agent_error(runtime, demo_agent):
         list(stream)
     # The session's runtime and client still work afterwards.
     assert "You said" in ask(runtime, demo_agent.url, Conversation(), "hello").text
+
+
+def test_a_stream_that_dies_keeps_what_arrived_and_the_next_message_works(runtime):
+    with LoopbackServer(broken_stream_app) as server:
+        reply = Reply()
+        with pytest.raises(StreamBroken) as raised:
+            for event in agent.send_message(runtime, server.url, "first"):
+                reply.apply(event)
+        assert "closed the connection before the reply finished" in str(raised.value)
+        assert reply.text == "Partial answer"  # what arrived before the drop
+        assert not reply.settled
+
+        after = list(agent.send_message(runtime, server.url, "second"))
+    assert [e.text for e in after] == ["Whole answer"]

@@ -14,7 +14,7 @@ from services import demo_agent as demo_agent_module
 from services.demo_agent import LONG_ANSWER, LoopbackServer
 from services.replies import Conversation
 from services.runtime import SessionRuntime
-from tests.agents import not_found_app
+from tests.agents import broken_stream_app, not_found_app
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LOOP_CLOSED = "Event loop is closed"
@@ -179,3 +179,27 @@ def test_with_no_agent_configured_the_embedded_demo_agent_starts(monkeypatch):
         assert "I'm the demo agent" in last_bubble(at)
     finally:
         close_runtime(at)
+
+
+def test_a_broken_stream_shows_one_sentence_keeps_the_partial_reply_and_recovers(monkeypatch):
+    with LoopbackServer(broken_stream_app) as broken:
+        monkeypatch.setenv("A2A_AGENT_URL", broken.url)
+        at = AppTest.from_file(APP, default_timeout=30)
+        try:
+            at.run()
+            send(at, "first")
+            assert not at.exception
+            bubble = at.chat_message[-1]
+            assert [e.value for e in bubble.markdown][0] == "Partial answer"
+            assert [e.value for e in bubble.error] == [
+                "The agent closed the connection before the reply finished. "
+                "What arrived is kept; send the message again."
+            ]
+            assert bubble.expander[0].label == "Details"
+
+            send(at, "second")
+            assert not at.exception
+            assert "Whole answer" in last_bubble(at)
+            assert "Partial answer" in page_text(at)  # still in the history
+        finally:
+            close_runtime(at)
