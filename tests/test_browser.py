@@ -85,6 +85,14 @@ def chromium() -> Path:
 class AppServer:
     url: str
     log_path: Path
+    pid: int
+
+    def threads(self) -> int:
+        """The server process's thread count, from /proc."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        match = re.search(r"^Threads:\s+(\d+)", status, re.M)
+        assert match is not None
+        return int(match.group(1))
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -125,7 +133,7 @@ def app_server(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
-        server = AppServer(url=url, log_path=log_path)
+        server = AppServer(url=url, log_path=log_path, pid=process.pid)
         try:
             _wait_until_healthy(process, server)
             yield server
@@ -225,3 +233,36 @@ def test_three_streamed_replies(app_server: AppServer, page: Page, tmp_path: Pat
     assert page.locator('[data-testid="stException"]').count() == 0, f"see {screenshot}"
     assert "Event loop is closed" not in page.content(), f"see {screenshot}"
     _assert_clean_log(app_server)  # early and specific; teardown checks the rest
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+def test_closing_a_tab_ends_its_session_runtime(app_server: AppServer, page: Page) -> None:
+    # Earlier visits started the demo agent and Streamlit's own threads; settle on that.
+    baseline = _settled_threads(app_server)
+
+    page.goto(app_server.url)
+    chat_input = page.locator('[data-testid="stChatInput"] textarea')
+    chat_input.wait_for(timeout=30_000)
+    chat_input.fill("hello")
+    chat_input.press("Enter")
+    _wait_for_reply(page, 1, Path("/dev/null"))
+    assert app_server.threads() > baseline  # this session's loop thread, at least
+    page.close()  # the websocket drops: on_release closes the runtime
+
+    deadline = time.monotonic() + 15
+    while app_server.threads() > baseline and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert app_server.threads() <= baseline
+
+
+def _settled_threads(server: AppServer) -> int:
+    """The thread count once it stops changing (earlier sessions' runtimes closed)."""
+    previous, deadline = server.threads(), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = server.threads()
+        if current == previous:
+            return current
+        previous = current
+    return previous
