@@ -130,13 +130,17 @@ def agent_error() -> AppError | None:
 
 
 def connect(url: str) -> agent.AgentInfo | None:
-    """Connect to `url`; a different agent starts a new conversation."""
+    """Connect to `url`; a different agent starts a new conversation.
+
+    If it fails, the error is kept for the sidebar and the session stays with the agent
+    it had (if any), so a mistyped URL loses nothing.
+    """
     st.session_state.pop(_AGENT_ERROR, None)
     try:
         info = agent.connect(runtime(), url)
     except AppError as error:
         st.session_state[_AGENT_ERROR] = error
-        st.session_state[_AGENT_INFO] = None
+        st.session_state.setdefault(_AGENT_INFO, None)
         return None
     if st.session_state.get(_AGENT_URL) != url:
         new_conversation()

@@ -124,24 +124,42 @@ def test_runtime_released_is_rebuilt_and_the_conversation_kept(app):
     assert app.session_state["runtime_rebuilds"] == 1
 
 
-def test_an_unreachable_agent_shows_one_sentence_and_reconnecting_works(app, demo_agent):
+def test_a_failed_connect_shows_one_sentence_and_keeps_the_current_agent(app):
     with LoopbackServer(not_found_app) as gone:
         dead_url = gone.url
     app.run()
+    send(app, "My name is Lin")
     app.sidebar.text_input(key="sidebar_agent_url").set_value(dead_url)
     next(b for b in app.sidebar.button if b.label == "Connect").click().run()
     assert not app.exception
-    errors = [e.value for e in app.sidebar.error]
-    assert errors == [
+    assert [e.value for e in app.sidebar.error] == [
         f"Could not reach the agent at {dead_url}. Check that it is running and the URL is right."
     ]
-    assert app.chat_input(key="chat_prompt").proto.disabled
+    # Still with the agent it had: the conversation and the chat go on.
+    assert not app.chat_input(key="chat_prompt").proto.disabled
+    send(app, "What is my name?")
+    assert "Your name is Lin." in last_bubble(app)
 
-    app.sidebar.text_input(key="sidebar_agent_url").set_value(demo_agent.url)
-    next(b for b in app.sidebar.button if b.label == "Connect").click().run()
-    assert not app.sidebar.error
-    send(app, "hello")
-    assert "You said" in last_bubble(app)
+
+def test_an_unreachable_configured_agent_disables_chat_until_one_connects(monkeypatch, demo_agent):
+    with LoopbackServer(not_found_app) as gone:
+        dead_url = gone.url
+    monkeypatch.setenv("A2A_AGENT_URL", dead_url)
+    at = AppTest.from_file(APP, default_timeout=30)
+    try:
+        at.run()
+        assert not at.exception
+        assert "Could not reach the agent" in at.sidebar.error[0].value
+        assert at.chat_input(key="chat_prompt").proto.disabled
+        assert "Connect to an agent in the sidebar" in at.info[0].value
+
+        at.sidebar.text_input(key="sidebar_agent_url").set_value(demo_agent.url)
+        next(b for b in at.sidebar.button if b.label == "Connect").click().run()
+        assert not at.sidebar.error
+        send(at, "hello")
+        assert "You said" in last_bubble(at)
+    finally:
+        close_runtime(at)
 
 
 def test_a_skill_example_in_the_sidebar_sends_its_prompt(app):
