@@ -51,6 +51,8 @@ from anyio.from_thread import start_blocking_portal
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from services.runtime import name_native_thread
+
 __all__ = [
     "DemoAgentServer",
     "DemoTiming",
@@ -468,6 +470,7 @@ class LoopbackServer:
         self._server = uvicorn.Server(config)
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(start_blocking_portal(name=thread_name))
+        self._portal.call(name_native_thread, thread_name)
         self._serving = self._portal.start_task_soon(self._server.serve, [self._sock])
         # Wait until uvicorn listens, so the URL works as soon as we return.
         while not self._server.started:

@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+THREAD_PREFIX = "a2a-session-"  # services.runtime names each session's loop thread so
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -87,12 +88,10 @@ class AppServer:
     log_path: Path
     pid: int
 
-    def threads(self) -> int:
-        """The server process's thread count, from /proc."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        match = re.search(r"^Threads:\s+(\d+)", status, re.M)
-        assert match is not None
-        return int(match.group(1))
+    def session_threads(self) -> int:
+        """Session loop threads alive in the server (their OS names, from /proc)."""
+        names = (p.read_text() for p in Path(f"/proc/{self.pid}/task").glob("*/comm"))
+        return sum(name.startswith(THREAD_PREFIX) for name in names)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -238,8 +237,8 @@ def test_three_streamed_replies(app_server: AppServer, page: Page, tmp_path: Pat
 @pytest.mark.browser
 @pytest.mark.timeout(120)
 def test_closing_a_tab_ends_its_session_runtime(app_server: AppServer, page: Page) -> None:
-    # Earlier visits started the demo agent and Streamlit's own threads; settle on that.
-    baseline = _settled_threads(app_server)
+    # Tabs of earlier tests may still be closing: wait until their loops are gone.
+    assert _wait_for(lambda: app_server.session_threads() == 0)
 
     page.goto(app_server.url)
     chat_input = page.locator('[data-testid="stChatInput"] textarea')
@@ -247,22 +246,16 @@ def test_closing_a_tab_ends_its_session_runtime(app_server: AppServer, page: Pag
     chat_input.fill("hello")
     chat_input.press("Enter")
     _wait_for_reply(page, 1, Path("/dev/null"))
-    assert app_server.threads() > baseline  # this session's loop thread, at least
+    assert app_server.session_threads() == 1  # this session's one loop thread
     page.close()  # the websocket drops: on_release closes the runtime
 
-    deadline = time.monotonic() + 15
-    while app_server.threads() > baseline and time.monotonic() < deadline:
+    assert _wait_for(lambda: app_server.session_threads() == 0)
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.1)
-    assert app_server.threads() <= baseline
-
-
-def _settled_threads(server: AppServer) -> int:
-    """The thread count once it stops changing (earlier sessions' runtimes closed)."""
-    previous, deadline = server.threads(), time.monotonic() + 10
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        current = server.threads()
-        if current == previous:
-            return current
-        previous = current
-    return previous
+    return True
