@@ -34,6 +34,9 @@ def test_a_runtime_owns_one_named_loop_thread_and_client():
     try:
         assert rt.alive
         assert rt.thread.name == f"{THREAD_PREFIX}-abc"
+        comm = Path(f"/proc/self/task/{rt.thread.native_id}/comm")
+        if comm.exists():  # Linux: the OS sees the name too (ps -T, top -H)
+            assert comm.read_text().strip() == f"{THREAD_PREFIX}-abc"
         assert threading.active_count() == before + 1
         assert rt in live_runtimes()
         # The httpx client is bound to the runtime's loop: it is used there, not here.
