@@ -10,6 +10,11 @@ from pages.ui.sidebar import render_sidebar
 
 st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
 
-page = st.navigation([st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True)])
+page = st.navigation(
+    [
+        st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+        st.Page("pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"),
+    ]
+)
 render_sidebar()
 page.run()

@@ -34,7 +34,7 @@ def stream_reply(text: str) -> None:
                 with body.container():
                     render_reply(reply, live=True)
         except AppError as error:
-            log.warning("reply failed: %s (%s)", error, error.detail)
+            log.warning("reply failed: %s (%s)", error, session.redact(error.detail))
             reply.fail(str(error), error.detail)
         else:
             reply.finish()

@@ -32,8 +32,10 @@ from a2a.types.a2a_pb2 import (
 from a2a.utils.constants import TransportProtocol
 from google.protobuf.json_format import MessageToDict, ParseError
 
+from services.capture import capturing
 from services.errors import (
     AgentTimeout,
+    AppError,
     InvalidCard,
     InvalidUrl,
     NotAnAgent,
@@ -219,15 +221,27 @@ async def astream_reply(
 ) -> AsyncIterator[ReplyEvent]:
     """Send `text` and yield the reply's events; non-streaming agents are polled."""
     connection = await _connection(runtime, url)
+    info = connection.info
+    record = runtime.recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
     request = SendMessageRequest(message=_user_message(text, context_id, task_id))
     last: ReplyEvent | None = None
-    with translate_errors(url, streaming=True):
-        async for response in connection.client.send_message(request):
-            last = to_reply_event(response)
-            yield last
-    if not connection.info.streaming and last is not None and last.kind == "task":
-        async for event in _apoll_task(connection, url, last):
-            yield event
+    error = ""
+    with capturing(record):
+        try:
+            with translate_errors(url, streaming=True):
+                async for response in connection.client.send_message(request):
+                    last = to_reply_event(response)
+                    record.add_event(last)
+                    yield last
+            if not info.streaming and last is not None and last.kind == "task":
+                async for event in _apoll_task(connection, url, last):
+                    record.add_event(event)
+                    yield event
+        except AppError as failure:
+            error = str(failure)
+            raise
+        finally:
+            record.finish(error)
 
 
 async def _apoll_task(

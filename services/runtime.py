@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from services.capture import CapturingTransport, TrafficRecorder
+from services.redact import Redactor
+
 if TYPE_CHECKING:
     from services.agent import AgentConnection
 
@@ -85,18 +88,27 @@ class _LoopState:
 class SessionRuntime:
     """A browser session's event loop thread, its portal and its loop-bound clients."""
 
-    def __init__(self, *, label: str = "", generation: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        label: str = "",
+        generation: int = 0,
+        recorder: TrafficRecorder | None = None,
+        auth: httpx.Auth | None = None,
+    ) -> None:
         self.number = next(_ids)
         self.label = label or f"r{self.number}"
         self.generation = generation
         self.name = f"{THREAD_PREFIX}-{self.label}"
         self.created_at = time.monotonic()
         self.errors: list[str] = []
+        # Plain data, so it may outlive this runtime (the session keeps it across rebuilds).
+        self.recorder = recorder or TrafficRecorder()
         stack = ExitStack()
         portal = stack.enter_context(start_blocking_portal(name=self.name))
         thread = portal.call(name_native_thread, self.name)
         self._state = _LoopState(stack=stack, portal=portal, thread=thread)
-        self._state.http = portal.call(_new_http_client)
+        self._state.http = portal.call(_new_http_client, self.recorder.redactor, auth)
         # Runs on close(), on garbage collection, and at interpreter exit (atexit),
         # so a forgotten runtime can never keep the process from ending.
         self._finalizer = weakref.finalize(self, _shutdown, self._state)
@@ -190,9 +202,14 @@ def name_native_thread(name: str) -> threading.Thread:
     return threading.current_thread()
 
 
-async def _new_http_client() -> httpx.AsyncClient:
-    # Created on the loop that will use it.
-    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=True)
+async def _new_http_client(redactor: Redactor, auth: httpx.Auth | None) -> httpx.AsyncClient:
+    # Created on the loop that will use it; its transport records A2A traffic.
+    return httpx.AsyncClient(
+        transport=CapturingTransport(httpx.AsyncHTTPTransport(), redactor),
+        timeout=DEFAULT_TIMEOUT,
+        follow_redirects=True,
+        auth=auth,
+    )
 
 
 async def _close_clients(state: _LoopState) -> None:

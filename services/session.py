@@ -15,8 +15,11 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from services import agent
+from services.auth import BearerForOrigin
+from services.capture import TrafficRecorder
 from services.demo_agent import ensure_demo_agent
 from services.errors import AppError
+from services.redact import Redactor
 from services.replies import Conversation, Reply, ReplyEvent
 from services.runtime import EventStream, SessionRuntime
 
@@ -31,9 +34,14 @@ __all__ = [
     "default_agent_url",
     "new_conversation",
     "queue_prompt",
+    "recorder",
+    "redact",
+    "redactor",
+    "reset_widget",
     "runtime",
     "runtime_rebuilds",
     "send",
+    "send_probe",
     "stop_reply",
     "take_queued_prompt",
 ]
@@ -45,6 +53,7 @@ _AGENT_URL = "agent_url"
 _AGENT_INFO = "agent_info"
 _AGENT_ERROR = "agent_error"
 _QUEUED_PROMPT = "queued_prompt"
+_RECORDER = "traffic_recorder"
 
 
 # --- the runtime -----------------------------------------------------------------------
@@ -70,7 +79,9 @@ def runtime() -> SessionRuntime:
         rebuilds = st.session_state.get(_REBUILDS, -1) + 1
         if current is not None:
             current.close_soon()
-        current = SessionRuntime(label=_session_label(), generation=rebuilds)
+        current = SessionRuntime(
+            label=_session_label(), generation=rebuilds, recorder=recorder(), auth=_auth()
+        )
         st.session_state[_RUNTIME] = current
         st.session_state[_REBUILDS] = rebuilds
     _close_on_disconnect(current, current.number)
@@ -87,19 +98,65 @@ def checkpoint() -> None:
     _ = _RUNTIME in st.session_state
 
 
-# --- the agent -------------------------------------------------------------------------
+# --- configuration and secrets -----------------------------------------------------------
 
 
-def configured_agent_url(secrets: Mapping[str, Any] | None = None) -> str:
+def _secrets() -> Mapping[str, Any]:
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return {}
+
+
+def configured_agent_url() -> str:
     """The configured agent: `A2A_AGENT_URL` in the environment, else `agent_url` in secrets."""
     if env := os.environ.get("A2A_AGENT_URL", "").strip():
         return env
-    if secrets is None:
-        try:
-            secrets = dict(st.secrets)
-        except (FileNotFoundError, StreamlitSecretNotFoundError):
-            secrets = {}
-    return str(secrets.get("agent_url", "")).strip()
+    return str(_secrets().get("agent_url", "")).strip()
+
+
+def _agent_token() -> str:
+    """A bearer token for the configured agent: `A2A_AGENT_TOKEN`, else `agent_token`."""
+    return (
+        os.environ.get("A2A_AGENT_TOKEN", "").strip()
+        or str(_secrets().get("agent_token", "")).strip()
+    )
+
+
+def _auth() -> BearerForOrigin | None:
+    token, url = _agent_token(), configured_agent_url()
+    return BearerForOrigin(token, url) if token and url else None
+
+
+def _secret_values(tree: Mapping[str, Any]) -> list[str]:
+    """Values in secrets whose names say they are secret (tokens, keys, passwords)."""
+    values: list[str] = []
+    for name, value in tree.items():
+        if isinstance(value, Mapping):
+            values += _secret_values(value)
+        elif any(word in name.lower() for word in ("token", "key", "secret", "password")):
+            values.append(str(value))
+    return values
+
+
+def redactor() -> Redactor:
+    """Masks this deployment's secrets in everything the app shows, exports or logs."""
+    return Redactor([_agent_token(), *_secret_values(_secrets())])
+
+
+def redact(text: str) -> str:
+    return redactor().text(text)
+
+
+def recorder() -> TrafficRecorder:
+    """This session's recorded A2A traffic; outlives runtime rebuilds."""
+    if _RECORDER not in st.session_state:
+        st.session_state[_RECORDER] = TrafficRecorder(redactor())
+    rec: TrafficRecorder = st.session_state[_RECORDER]
+    return rec
+
+
+# --- the agent -------------------------------------------------------------------------
 
 
 def default_agent_url() -> str:
@@ -183,6 +240,16 @@ def send(text: str) -> tuple[Reply, EventStream[ReplyEvent]]:
         runtime(), agent_url(), text, context_id=context_id, task_id=task_id, checkpoint=checkpoint
     )
     return reply, stream
+
+
+def reset_widget(key: str) -> None:
+    """Forget a widget's value, so it shows its default on the next draw."""
+    st.session_state.pop(key, None)
+
+
+def send_probe(text: str) -> EventStream[ReplyEvent]:
+    """Send `text` in a fresh context, outside the chat (the inspector's own messages)."""
+    return agent.send_message(runtime(), agent_url(), text, checkpoint=checkpoint)
 
 
 def stop_reply() -> None:

@@ -1,0 +1,80 @@
+"""Streaming inspector: every event of a stream, on the wire and as the SDK saw it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.ui.inspection import render_inspection
+from services import session
+from services.capture import StreamRecord
+from services.errors import AppError
+from services.inspection import StreamFileError, import_jsonl, inspect
+
+st.set_page_config(layout="wide")  # tables and timelines want the width
+st.title("Streaming inspector", anchor=False)
+st.caption(
+    "Every event of a stream as it came over the wire (SSE frames, with times) next to what "
+    "the SDK made of it, checked against the A2A 1.0 rules."
+)
+redactor = session.redactor()
+source = st.segmented_control(
+    "Source", ["This session", "Import a file"], default="This session", key="inspector_source"
+)
+
+
+def choose_recorded() -> StreamRecord | None:
+    with st.form("inspector_probe", border=False, enter_to_submit=True):
+        text_col, send_col = st.columns([5, 1], vertical_alignment="bottom")
+        text = text_col.text_input(
+            "Send a message from here and watch its events arrive",
+            key="inspector_probe_text",
+            placeholder="Explain how A2A streaming works",
+        )
+        sent = send_col.form_submit_button("Send", icon=":material/send:")
+    if sent and text.strip():
+        watch_live(text.strip())
+    streams = session.recorder().streams()
+    if not streams:
+        st.info("No streams yet: send a message here or in Chat.", icon=":material/stream:")
+        return None
+    by_id = {r.id: r for r in reversed(streams)}  # the latest first, and the default
+    chosen = st.selectbox(
+        "Stream",
+        list(by_id),
+        format_func=lambda i: f"#{i} · {by_id[i].label[:60]} · {len(by_id[i].events)} events",
+        key="inspector_stream",
+    )
+    return by_id.get(chosen)
+
+
+def watch_live(text: str) -> None:
+    """Send `text` and redraw the inspection as its events arrive."""
+    try:
+        stream = session.send_probe(text)
+        live = st.empty()
+        for _batch in stream.batches(interval=0.25):
+            record = session.recorder().streams()[-1]
+            with live.container():
+                render_inspection(inspect(record, redactor), redactor, live=True)
+        live.empty()
+    except AppError as error:
+        st.error(str(error), icon=":material/warning:")
+    session.reset_widget("inspector_stream")  # select the new stream
+
+
+def choose_imported() -> StreamRecord | None:
+    upload = st.file_uploader(
+        "A stream exported from this page (.jsonl)", type=["jsonl"], key="inspector_upload"
+    )
+    if upload is None:
+        return None
+    try:
+        return import_jsonl(upload.getvalue().decode("utf-8", "replace"))
+    except StreamFileError as error:
+        st.error(str(error), icon=":material/error:")
+        return None
+
+
+record = choose_imported() if source == "Import a file" else choose_recorded()
+if record is not None:
+    render_inspection(inspect(record, redactor), redactor)
