@@ -48,7 +48,6 @@ DEFAULT_MAX_BYTES = 2_000_000
 _current: contextvars.ContextVar[StreamRecord | None] = contextvars.ContextVar(
     "a2a_stream_record", default=None
 )
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -154,6 +153,7 @@ class TrafficRecorder:
     ) -> None:
         self.redactor = redactor or Redactor()
         self.max_bytes = max_bytes
+        self._ids = itertools.count(1)  # streams are numbered per session
         self._streams: deque[StreamRecord] = deque(maxlen=max_streams)
         self._lock = threading.Lock()
 
@@ -161,7 +161,7 @@ class TrafficRecorder:
         self, label: str, agent_url: str, *, binding: str = "", version: str = ""
     ) -> StreamRecord:
         record = StreamRecord(
-            next(_ids),
+            next(self._ids),
             self.redactor.text(label),
             agent_url,
             binding=binding,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import traceback
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["REDACTED", "Redactor"]
+__all__ = ["REDACTED", "Redactor", "redact_logs"]
 
 REDACTED = "[redacted]"
 # Header names that carry credentials, whatever the agent calls them.
@@ -37,3 +41,36 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
+
+
+_log_secrets: set[str] = set()
+_log_lock = threading.Lock()
+_log_factory_installed = False
+
+
+def redact_logs(secrets: Iterable[str]) -> None:
+    """Mask `secrets` in every log record this process makes from now on.
+
+    Libraries log what they like (a2a-sdk's server logs request headers at DEBUG), so
+    the masking sits where every record is made, not in our own log calls.
+    """
+    global _log_factory_installed
+    with _log_lock:
+        _log_secrets.update(s for s in secrets if len(s) >= _MIN_SECRET_LENGTH)
+        if _log_factory_installed or not _log_secrets:
+            return
+        _log_factory_installed = True
+    make_record = logging.getLogRecordFactory()
+
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        redactor = Redactor(_log_secrets)
+        message = record.getMessage()
+        masked = redactor.text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redactor.text("".join(traceback.format_exception(*record.exc_info)))
+        return record
+
+    logging.setLogRecordFactory(redacting_factory)

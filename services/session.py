@@ -19,7 +19,7 @@ from services.auth import BearerForOrigin
 from services.capture import TrafficRecorder
 from services.demo_agent import ensure_demo_agent
 from services.errors import AppError
-from services.redact import Redactor
+from services.redact import Redactor, redact_logs
 from services.replies import Conversation, Reply, ReplyEvent
 from services.runtime import EventStream, SessionRuntime
 
@@ -141,7 +141,9 @@ def _secret_values(tree: Mapping[str, Any]) -> list[str]:
 
 def redactor() -> Redactor:
     """Masks this deployment's secrets in everything the app shows, exports or logs."""
-    return Redactor([_agent_token(), *_secret_values(_secrets())])
+    secrets = [_agent_token(), *_secret_values(_secrets())]
+    redact_logs(secrets)
+    return Redactor(secrets)
 
 
 def redact(text: str) -> str:

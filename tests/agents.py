@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import anyio
 from starlette.applications import Starlette
@@ -76,32 +77,18 @@ def legacy_card_app(rpc_url: str) -> Callable[[str], Starlette]:
     return factory
 
 
-def broken_stream_app(base_url: str) -> Starlette:
-    """A JSON-RPC agent whose odd-numbered streams die after a partial answer.
-
-    Each broken stream sends a task and one artifact chunk, then the connection drops
-    (the ASGI app raises mid-body, so the client sees an incomplete chunked response).
-    Even-numbered requests get a normal one-message reply, so "the next message works".
-    """
-    from a2a.helpers.proto_helpers import new_text_message
-    from a2a.types.a2a_pb2 import (
-        AgentCapabilities,
-        AgentCard,
-        AgentInterface,
-        Artifact,
-        Part,
-        StreamResponse,
-        Task,
-        TaskArtifactUpdateEvent,
-        TaskState,
-        TaskStatus,
-    )
+def _jsonrpc_agent(
+    base_url: str, name: str, stream: Callable[[Any, str, int], AsyncIterator[bytes]]
+) -> Starlette:
+    """A card plus a JSON-RPC endpoint whose SSE body `stream(request_id, context_id, n)`
+    writes (n counts requests from 1)."""
+    from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface
     from google.protobuf.json_format import MessageToDict
     from starlette.responses import StreamingResponse
 
     card = AgentCard(
-        name="Broken Stream Agent",
-        description="Drops every other stream half way.",
+        name=name,
+        description="A purpose-built test agent.",
         version="1.0.0",
         supported_interfaces=[
             AgentInterface(url=f"{base_url}/", protocol_binding="JSONRPC", protocol_version="1.0")
@@ -112,10 +99,6 @@ def broken_stream_app(base_url: str) -> Starlette:
     )
     requests = 0
 
-    def frame(request_id: object, response: StreamResponse) -> bytes:
-        body = {"jsonrpc": "2.0", "id": request_id, "result": MessageToDict(response)}
-        return f"data: {json.dumps(body)}\n\n".encode()
-
     async def card_handler(_request: Request) -> Response:
         return JSONResponse(MessageToDict(card))
 
@@ -123,31 +106,9 @@ def broken_stream_app(base_url: str) -> Starlette:
         nonlocal requests
         requests += 1
         payload = await request.json()
-        request_id = payload["id"]
-        context_id = payload["params"]["message"].get("contextId") or "ctx-broken"
-
-        async def broken() -> AsyncIterator[bytes]:
-            task = Task(
-                id="task-broken",
-                context_id=context_id,
-                status=TaskStatus(state=TaskState.TASK_STATE_WORKING),
-            )
-            yield frame(request_id, StreamResponse(task=task))
-            chunk = TaskArtifactUpdateEvent(
-                task_id="task-broken",
-                context_id=context_id,
-                artifact=Artifact(artifact_id="a1", parts=[Part(text="Partial answer")]),
-            )
-            yield frame(request_id, StreamResponse(artifact_update=chunk))
-            await anyio.sleep(0.05)
-            raise ConnectionResetError("the agent died mid-stream (on purpose)")
-
-        async def whole() -> AsyncIterator[bytes]:
-            reply = new_text_message("Whole answer", context_id=context_id)
-            yield frame(request_id, StreamResponse(message=reply))
-
-        stream = broken() if requests % 2 else whole()
-        return StreamingResponse(stream, media_type="text/event-stream")
+        context_id = payload["params"]["message"].get("contextId") or "ctx-test"
+        body = stream(payload["id"], context_id, requests)
+        return StreamingResponse(body, media_type="text/event-stream")
 
     return Starlette(
         routes=[
@@ -155,3 +116,91 @@ def broken_stream_app(base_url: str) -> Starlette:
             Route("/", rpc_handler, methods=["POST"]),
         ]
     )
+
+
+def sse(data: str) -> bytes:
+    """One SSE frame carrying `data`."""
+    return f"data: {data}\n\n".encode()
+
+
+def rpc_result(request_id: Any, result: dict[str, Any]) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result})
+
+
+def scripted_app(script: list[dict[str, Any] | str]) -> Callable[[str], Starlette]:
+    """An agent that answers every message with the SSE frames `script` lists, in order.
+
+    A dict is a StreamResponse (sent as a JSON-RPC result), a str is sent as raw data.
+    """
+
+    def factory(base_url: str) -> Starlette:
+        async def stream(request_id: Any, _context_id: str, _n: int) -> AsyncIterator[bytes]:
+            for item in script:
+                yield sse(item if isinstance(item, str) else rpc_result(request_id, item))
+                await anyio.sleep(0.005)
+
+        return _jsonrpc_agent(base_url, "Scripted Agent", stream)
+
+    return factory
+
+
+def broken_stream_app(base_url: str) -> Starlette:
+    """A JSON-RPC agent whose odd-numbered streams die after a partial answer.
+
+    Each broken stream sends a task and one artifact chunk, then the connection drops
+    (the ASGI app raises mid-body, so the client sees an incomplete chunked response).
+    Even-numbered requests get a normal one-message reply, so "the next message works".
+    """
+    from a2a.helpers.proto_helpers import new_text_message
+    from a2a.types.a2a_pb2 import (
+        Artifact,
+        Part,
+        StreamResponse,
+        Task,
+        TaskArtifactUpdateEvent,
+        TaskState,
+        TaskStatus,
+    )
+    from google.protobuf.json_format import MessageToDict
+
+    def frame(request_id: Any, response: StreamResponse) -> bytes:
+        return sse(rpc_result(request_id, MessageToDict(response)))
+
+    async def stream(request_id: Any, context_id: str, n: int) -> AsyncIterator[bytes]:
+        if n % 2 == 0:
+            reply = new_text_message("Whole answer", context_id=context_id)
+            yield frame(request_id, StreamResponse(message=reply))
+            return
+        task = Task(
+            id="task-broken",
+            context_id=context_id,
+            status=TaskStatus(state=TaskState.TASK_STATE_WORKING),
+        )
+        yield frame(request_id, StreamResponse(task=task))
+        chunk = TaskArtifactUpdateEvent(
+            task_id="task-broken",
+            context_id=context_id,
+            artifact=Artifact(artifact_id="a1", parts=[Part(text="Partial answer")]),
+        )
+        yield frame(request_id, StreamResponse(artifact_update=chunk))
+        await anyio.sleep(0.05)
+        raise ConnectionResetError("the agent died mid-stream (on purpose)")
+
+    return _jsonrpc_agent(base_url, "Broken Stream Agent", stream)
+
+
+def header_spy(app_factory: Callable[[str], Any], seen: list[str]) -> Callable[[str], Any]:
+    """Wrap an app so the Authorization header of every request lands in `seen`."""
+
+    def factory(base_url: str) -> Any:
+        app = app_factory(base_url)
+
+        async def spy(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                headers = dict(scope["headers"])
+                seen.append(headers.get(b"authorization", b"").decode())
+            await app(scope, receive, send)
+
+        return spy
+
+    return factory

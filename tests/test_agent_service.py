@@ -7,7 +7,8 @@ import time
 import pytest
 
 from services import agent
-from services.demo_agent import LONG_ANSWER, DemoAgentServer, LoopbackServer
+from services.auth import BearerForOrigin
+from services.demo_agent import LONG_ANSWER, DemoAgentServer, LoopbackServer, build_app
 from services.errors import (
     AgentError,
     AgentUnreachable,
@@ -21,6 +22,7 @@ from services.runtime import SessionRuntime
 from tests.agents import (
     bad_card_app,
     broken_stream_app,
+    header_spy,
     html_app,
     legacy_card_app,
     not_found_app,
@@ -208,3 +210,20 @@ def test_a_stream_that_dies_keeps_what_arrived_and_the_next_message_works(runtim
 
         after = list(agent.send_message(runtime, server.url, "second"))
     assert [e.text for e in after] == ["Whole answer"]
+
+
+def test_a_configured_token_goes_to_its_agent_only(demo_agent):
+    seen_mine: list[str] = []
+    seen_other: list[str] = []
+    mine = LoopbackServer(header_spy(lambda url: build_app(url, FAST), seen_mine))
+    other = LoopbackServer(header_spy(lambda url: build_app(url, FAST), seen_other))
+    runtime = SessionRuntime(label="auth", auth=BearerForOrigin("tok-abc123", mine.url))
+    try:
+        for server in (mine, other):
+            list(agent.send_message(runtime, server.url, "hello"))
+    finally:
+        runtime.close()
+        mine.stop()
+        other.stop()
+    assert set(seen_mine) == {"Bearer tok-abc123"}  # the card fetch and the message
+    assert set(seen_other) == {""}  # never to another origin

@@ -105,7 +105,7 @@ def _render_timeline(rows: list[Row]) -> None:
         )
         .properties(height=60 + 36 * len(kinds))
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 def _table(rows: list[Row]) -> list[dict[str, object]]:

@@ -33,7 +33,7 @@ def render_sidebar() -> None:
             "New conversation",
             icon=":material/add_comment:",
             on_click=session.new_conversation,
-            use_container_width=True,
+            width="stretch",
         )
 
 

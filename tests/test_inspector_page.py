@@ -1,0 +1,100 @@
+"""The Streaming inspector page under AppTest, with the real demo agent on loopback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from services.demo_agent import LoopbackServer, build_app
+from services.inspection import export_jsonl
+from tests.agents import header_spy
+from tests.conftest import FAST
+from tests.test_app import APP, close_runtime, conversation, send
+
+INSPECTOR = "pages/inspector.py"
+
+
+@pytest.fixture
+def app(monkeypatch, demo_agent) -> Iterator[AppTest]:
+    monkeypatch.setenv("A2A_AGENT_URL", demo_agent.url)
+    at = AppTest.from_file(APP, default_timeout=30)
+    yield at
+    close_runtime(at)
+
+
+def everything_shown(at: AppTest) -> str:
+    """All the text the page shows, tables and JSON included."""
+    parts = [str(e.value) for kind in ("markdown", "caption", "error", "warning", "info",
+                                       "success", "code", "json", "metric", "title")
+             for e in at.get(kind)]  # fmt: skip
+    parts += [e.value.to_string() for e in at.dataframe]
+    parts += [e.label for e in at.get("expander")] + [str(e.value) for e in at.get("selectbox")]
+    return "\n".join(parts)
+
+
+def test_after_a_chat_reply_the_inspector_shows_its_events_in_order(app):
+    app.run()
+    send(app, "Search for A2A news")
+    reply = conversation(app).replies[-1]
+    assert reply.state == "completed"
+
+    app.switch_page(INSPECTOR).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert len(table) == reply.event_count
+    assert list(table["#"]) == list(range(reply.event_count))
+    times = list(table["t (ms)"])
+    assert times == sorted(times)
+    assert list(table["kind"])[:2] == ["task", "status"] and table["state"].iloc[-1] == "completed"
+    assert "Valid: no findings against the A2A 1.0 rules." in everything_shown(app)
+    assert str(app.selectbox(key="inspector_stream").value) == "1"  # the latest stream
+
+    app.switch_page("pages/chat.py").run()  # and back: the chat is intact
+    assert len(conversation(app).replies) == 1 and not app.exception
+
+
+def test_a_message_sent_from_the_inspector_becomes_the_selected_stream(app):
+    app.run()
+    app.switch_page(INSPECTOR).run()
+    assert "No streams yet" in everything_shown(app)
+    app.text_input(key="inspector_probe_text").set_value("Book a trip")
+    next(b for b in app.button if b.label == "Send").click().run()
+    assert not app.exception
+    shown = everything_shown(app)
+    assert "Book a trip" in shown and "input-required" in shown
+    assert len(app.dataframe[0].value) == 3
+    assert conversation(app).turns == []  # a probe is not part of the chat
+
+
+def test_a_bearer_token_reaches_the_agent_but_never_the_page_export_or_log(monkeypatch, caplog):
+    token = "tok-9d2c7e41aa55"
+    seen: list[str] = []
+    spy = header_spy(lambda url: build_app(url, FAST), seen)
+    caplog.set_level(logging.DEBUG)
+    with LoopbackServer(spy) as agent_server:
+        monkeypatch.setenv("A2A_AGENT_URL", agent_server.url)
+        monkeypatch.setenv("A2A_AGENT_TOKEN", token)
+        at = AppTest.from_file(APP, default_timeout=30)
+        try:
+            at.run()
+            send(at, "Search for A2A news")
+            send(at, f"my token is {token}")  # typed into the chat, too
+            at.switch_page(INSPECTOR).run()
+            assert not at.exception
+            for stream_id in (1, 2):
+                at.selectbox(key="inspector_stream").set_value(stream_id).run()
+                for expander in at.get("expander"):
+                    assert token not in str(expander)
+                shown = everything_shown(at)
+                assert token not in shown
+            assert "[redacted]" in shown  # the Authorization header, masked
+            recorder = at.session_state["traffic_recorder"]
+            exports = [export_jsonl(r, recorder.redactor) for r in recorder.streams()]
+        finally:
+            close_runtime(at)
+    assert f"Bearer {token}" in seen  # the agent did get it
+    assert all(token not in text for text in exports)
+    assert token not in caplog.text
