@@ -31,6 +31,8 @@ from services.redact import Redactor
 from services.replies import ReplyEvent
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_STREAMS",
     "CapturingTransport",
     "Chunk",
     "Exchange",

@@ -16,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from services import agent
 from services.auth import BearerForOrigin
-from services.capture import TrafficRecorder
+from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
 from services.demo_agent import ensure_demo_agent
 from services.errors import AppError
 from services.redact import Redactor, redact_logs
@@ -150,10 +150,23 @@ def redact(text: str) -> str:
     return redactor().text(text)
 
 
+def _int_setting(name: str, default: int) -> int:
+    """A whole number from `A2A_<NAME>` in the environment, else `name` in secrets."""
+    raw = os.environ.get(f"A2A_{name.upper()}") or _secrets().get(name)
+    try:
+        return int(raw) if raw not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
 def recorder() -> TrafficRecorder:
     """This session's recorded A2A traffic; outlives runtime rebuilds."""
     if _RECORDER not in st.session_state:
-        st.session_state[_RECORDER] = TrafficRecorder(redactor())
+        st.session_state[_RECORDER] = TrafficRecorder(
+            redactor(),
+            max_streams=_int_setting("inspector_max_streams", DEFAULT_MAX_STREAMS),
+            max_bytes=_int_setting("inspector_max_bytes", DEFAULT_MAX_BYTES),
+        )
     rec: TrafficRecorder = st.session_state[_RECORDER]
     return rec
 

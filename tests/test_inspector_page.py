@@ -98,3 +98,40 @@ def test_a_bearer_token_reaches_the_agent_but_never_the_page_export_or_log(monke
     assert f"Bearer {token}" in seen  # the agent did get it
     assert all(token not in text for text in exports)
     assert token not in caplog.text
+
+
+def test_an_exported_stream_imports_back_with_the_same_summary(app):
+    app.run()
+    send(app, "Search for A2A news")
+    app.switch_page(INSPECTOR).run()
+    live_metrics = [(m.label, m.value) for m in app.metric]
+    recorder = app.session_state["traffic_recorder"]
+    exported = export_jsonl(recorder.streams()[-1], recorder.redactor)
+
+    app.get("button_group")[0].set_value("Import a file").run()
+    app.file_uploader[0].upload("stream.jsonl", exported.encode(), "application/jsonl").run()
+    assert not app.exception
+    assert [(m.label, m.value) for m in app.metric] == live_metrics
+    assert len(app.dataframe[0].value) == len(recorder.streams()[-1].events)
+
+
+def test_a_file_that_is_not_a_stream_gets_one_sentence(app):
+    app.run()
+    app.switch_page(INSPECTOR).run()
+    app.get("button_group")[0].set_value("Import a file").run()
+    app.file_uploader[0].upload("notes.jsonl", b"hello, world", "application/jsonl").run()
+    assert not app.exception
+    assert app.error[0].value.startswith("This file is not JSON Lines")
+
+
+def test_the_recorder_bounds_come_from_the_environment(app, monkeypatch):
+    monkeypatch.setenv("A2A_INSPECTOR_MAX_STREAMS", "2")
+    monkeypatch.setenv("A2A_INSPECTOR_MAX_BYTES", "1000")
+    app.run()
+    for text in ("hello", "hello again", "Explain how A2A streaming works"):
+        send(app, text)
+    streams = app.session_state["traffic_recorder"].streams()
+    assert [s.label for s in streams] == ["hello again", "Explain how A2A streaming works"]
+    assert streams[-1].truncated and streams[-1].bytes_kept <= 1000
+    app.switch_page(INSPECTOR).run()
+    assert "(cut)" in [m.value for m in app.metric if m.label == "Bytes"][0]
