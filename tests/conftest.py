@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from services.demo_agent import DemoAgentServer, DemoTiming
 from services.runtime import SessionRuntime
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 # Fast enough for tests, slow enough that streams really interleave with the reader.
 FAST = DemoTiming(token_delay=0.002, step_delay=0.02, slow_interval=1.0, slow_chunks=35)
@@ -26,6 +30,21 @@ def runtime() -> Iterator[SessionRuntime]:
     yield rt
     rt.close()
     assert not rt.thread.is_alive()
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch, demo_agent: DemoAgentServer) -> Iterator[AppTest]:
+    """The whole app under AppTest, configured (by environment) to use the fast demo agent."""
+    monkeypatch.setenv("A2A_AGENT_URL", demo_agent.url)
+    at = AppTest.from_file(APP, default_timeout=30)
+    yield at
+    close_runtime(at)
+
+
+def close_runtime(at: AppTest) -> None:
+    rt = at.session_state["runtime"] if "runtime" in at.session_state else None
+    if isinstance(rt, SessionRuntime):
+        rt.close()
 
 
 def thread_names() -> list[str]:

@@ -4,10 +4,6 @@ between runs. This is the regression test for "Event loop is closed"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from services import demo_agent as demo_agent_module
@@ -15,24 +11,9 @@ from services.demo_agent import LONG_ANSWER, LoopbackServer
 from services.replies import Conversation
 from services.runtime import SessionRuntime
 from tests.agents import broken_stream_app, not_found_app
+from tests.conftest import APP, close_runtime
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LOOP_CLOSED = "Event loop is closed"
-
-
-@pytest.fixture
-def app(monkeypatch, demo_agent) -> Iterator[AppTest]:
-    """The app configured (through the environment) to use the fast test demo agent."""
-    monkeypatch.setenv("A2A_AGENT_URL", demo_agent.url)
-    at = AppTest.from_file(APP, default_timeout=30)
-    yield at
-    close_runtime(at)
-
-
-def close_runtime(at: AppTest) -> None:
-    rt = at.session_state["runtime"] if "runtime" in at.session_state else None
-    if isinstance(rt, SessionRuntime):
-        rt.close()
 
 
 def page_text(at: AppTest) -> str:

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from services.demo_agent import LoopbackServer, build_app
 from services.inspection import export_jsonl
 from tests.agents import header_spy
-from tests.conftest import FAST
-from tests.test_app import APP, close_runtime, conversation, send
+from tests.conftest import APP, FAST, close_runtime
+from tests.test_app import conversation, send
 
 INSPECTOR = "pages/inspector.py"
-
-
-@pytest.fixture
-def app(monkeypatch, demo_agent) -> Iterator[AppTest]:
-    monkeypatch.setenv("A2A_AGENT_URL", demo_agent.url)
-    at = AppTest.from_file(APP, default_timeout=30)
-    yield at
-    close_runtime(at)
 
 
 def everything_shown(at: AppTest) -> str:
