@@ -14,6 +14,7 @@ page = st.navigation(
     [
         st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
         st.Page("pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"),
+        st.Page("pages/loop_health.py", title="Loop health", icon=":material/monitor_heart:"),
     ]
 )
 render_sidebar()

@@ -239,6 +239,7 @@ async def astream_reply(
                     yield event
         except AppError as failure:
             error = str(failure)
+            runtime.errors.append(error)
             raise
         finally:
             record.finish(error)

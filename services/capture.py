@@ -243,6 +243,15 @@ class CapturingTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         await self._inner.aclose()
 
+    def connection_counts(self) -> tuple[int, int]:
+        """(open, idle) connections in the pool. Call on the client's loop.
+
+        Reads httpx's private `_pool` (an httpcore pool); (0, 0) if that ever moves.
+        """
+        connections = getattr(getattr(self._inner, "_pool", None), "connections", [])
+        alive = [c for c in connections if not c.is_closed()]
+        return len(alive), sum(1 for c in alive if c.is_idle())
+
 
 class _CapturingStream(httpx.AsyncByteStream):
     def __init__(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import logging
 import re
 import socket
 import threading
@@ -63,6 +64,9 @@ __all__ = [
 ]
 
 _THREAD_NAME = "a2a-demo-agent"
+# a2a-sdk's server warns "Dispatcher task is not running" whenever a client leaves a
+# stream early (Stop, a closed tab): expected here, and noise in the app's console.
+logging.getLogger("a2a.server.events.event_queue_v2").setLevel(logging.ERROR)
 
 # --- the scenarios' content -------------------------------------------------------
 

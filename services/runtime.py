@@ -14,6 +14,7 @@ thread-safe queue; the script thread reads the queue in short slices (see
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import itertools
 import logging
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EventStream",
+    "all_runtimes",
     "SessionRuntime",
     "live_runtimes",
     "name_native_thread",
@@ -58,17 +61,23 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=10.0, pool=10.0)
 WAIT_SLICE = 0.05
 CLOSE_TIMEOUT = 3.0
 _PR_SET_NAME = 15
+PUMP_TASK_NAME = "a2a-stream-pump"
 
 _ids = itertools.count(1)
 _registry: weakref.WeakSet[SessionRuntime] = weakref.WeakSet()
 _registry_lock = threading.Lock()
 
 
-def live_runtimes() -> list[SessionRuntime]:
-    """Every runtime in this process that has not been closed."""
+def all_runtimes() -> list[SessionRuntime]:
+    """Every runtime still referenced in this process, closed or not, oldest first."""
     with _registry_lock:
         runtimes = list(_registry)
-    return [r for r in runtimes if not r.closed]
+    return sorted(runtimes, key=lambda r: r.number)
+
+
+def live_runtimes() -> list[SessionRuntime]:
+    """Every runtime in this process that has not been closed."""
+    return [r for r in all_runtimes() if not r.closed]
 
 
 @dataclass
@@ -79,9 +88,11 @@ class _LoopState:
     portal: BlockingPortal
     thread: threading.Thread
     http: httpx.AsyncClient | None = None
+    transport: CapturingTransport | None = None
     connections: dict[str, AgentConnection] = field(default_factory=dict)
     stream: EventStream[Any] | None = None
     closed: bool = False
+    closed_at: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -92,23 +103,28 @@ class SessionRuntime:
         self,
         *,
         label: str = "",
+        session_id: str = "",
         generation: int = 0,
         recorder: TrafficRecorder | None = None,
         auth: httpx.Auth | None = None,
     ) -> None:
         self.number = next(_ids)
         self.label = label or f"r{self.number}"
+        self.session_id = session_id or self.label
         self.generation = generation
         self.name = f"{THREAD_PREFIX}-{self.label}"
         self.created_at = time.monotonic()
-        self.errors: list[str] = []
+        self.errors: deque[str] = deque(maxlen=20)  # the last errors its streams met
         # Plain data, so it may outlive this runtime (the session keeps it across rebuilds).
         self.recorder = recorder or TrafficRecorder()
         stack = ExitStack()
         portal = stack.enter_context(start_blocking_portal(name=self.name))
         thread = portal.call(name_native_thread, self.name)
+        self.loop: asyncio.AbstractEventLoop = portal.call(asyncio.get_running_loop)
         self._state = _LoopState(stack=stack, portal=portal, thread=thread)
-        self._state.http = portal.call(_new_http_client, self.recorder.redactor, auth)
+        self._state.http, self._state.transport = portal.call(
+            _new_http_client, self.recorder.redactor, auth
+        )
         # Runs on close(), on garbage collection, and at interpreter exit (atexit),
         # so a forgotten runtime can never keep the process from ending.
         self._finalizer = weakref.finalize(self, _shutdown, self._state)
@@ -120,6 +136,11 @@ class SessionRuntime:
     @property
     def closed(self) -> bool:
         return self._state.closed
+
+    @property
+    def closed_at(self) -> float | None:
+        """When closing began (time.monotonic()), if it did."""
+        return self._state.closed_at
 
     @property
     def alive(self) -> bool:
@@ -139,6 +160,12 @@ class SessionRuntime:
         """The session's one httpx client: use it on this runtime's loop only."""
         assert self._state.http is not None
         return self._state.http
+
+    @property
+    def transport(self) -> CapturingTransport:
+        """The http client's transport (records traffic, knows its connection pool)."""
+        assert self._state.transport is not None
+        return self._state.transport
 
     @property
     def connections(self) -> dict[str, AgentConnection]:
@@ -202,14 +229,15 @@ def name_native_thread(name: str) -> threading.Thread:
     return threading.current_thread()
 
 
-async def _new_http_client(redactor: Redactor, auth: httpx.Auth | None) -> httpx.AsyncClient:
+async def _new_http_client(
+    redactor: Redactor, auth: httpx.Auth | None
+) -> tuple[httpx.AsyncClient, CapturingTransport]:
     # Created on the loop that will use it; its transport records A2A traffic.
-    return httpx.AsyncClient(
-        transport=CapturingTransport(httpx.AsyncHTTPTransport(), redactor),
-        timeout=DEFAULT_TIMEOUT,
-        follow_redirects=True,
-        auth=auth,
+    transport = CapturingTransport(httpx.AsyncHTTPTransport(), redactor)
+    client = httpx.AsyncClient(
+        transport=transport, timeout=DEFAULT_TIMEOUT, follow_redirects=True, auth=auth
     )
+    return client, transport
 
 
 async def _close_clients(state: _LoopState) -> None:
@@ -231,6 +259,7 @@ def _shutdown(state: _LoopState) -> None:
         if state.closed:
             return
         state.closed = True
+        state.closed_at = time.monotonic()
     if threading.current_thread() is state.thread:
         log.error("a runtime cannot close itself from its own loop thread")
         return
@@ -276,7 +305,7 @@ class EventStream(Generic[T]):
         self._ended = False
         self.started_at = time.monotonic()
         self.items = 0
-        self._future: Future[None] = portal.start_task_soon(self._pump, source)
+        self._future: Future[None] = portal.start_task_soon(self._pump, source, name=PUMP_TASK_NAME)
 
     async def _pump(self, source: Callable[[], AsyncIterator[T]]) -> None:
         try:

@@ -12,9 +12,10 @@ from typing import Any
 
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from services import agent
+from services import agent, health
 from services.auth import BearerForOrigin
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
 from services.demo_agent import ensure_demo_agent
@@ -32,16 +33,24 @@ __all__ = [
     "connect",
     "conversation",
     "default_agent_url",
+    "health_report",
+    "last_reproduction",
+    "last_self_test",
+    "loop_status",
     "new_conversation",
     "queue_prompt",
     "recorder",
     "redact",
     "redactor",
     "reset_widget",
+    "restart_runtime",
+    "run_reproduction",
+    "run_self_test",
     "runtime",
     "runtime_rebuilds",
     "send",
     "send_probe",
+    "session_active",
     "stop_reply",
     "take_queued_prompt",
 ]
@@ -54,6 +63,8 @@ _AGENT_INFO = "agent_info"
 _AGENT_ERROR = "agent_error"
 _QUEUED_PROMPT = "queued_prompt"
 _RECORDER = "traffic_recorder"
+_SELF_TEST = "health_self_test"
+_REPRODUCTION = "health_reproduction"
 
 
 # --- the runtime -----------------------------------------------------------------------
@@ -67,9 +78,9 @@ def _close_on_disconnect(_runtime: SessionRuntime, number: int) -> SessionRuntim
     return _runtime
 
 
-def _session_label() -> str:
+def _session_id() -> str:
     ctx = get_script_run_ctx()
-    return ctx.session_id.replace(" ", "-")[:8] if ctx is not None else "nosession"
+    return ctx.session_id if ctx is not None else "nosession"
 
 
 def runtime() -> SessionRuntime:
@@ -79,13 +90,74 @@ def runtime() -> SessionRuntime:
         rebuilds = st.session_state.get(_REBUILDS, -1) + 1
         if current is not None:
             current.close_soon()
+        session_id = _session_id()
         current = SessionRuntime(
-            label=_session_label(), generation=rebuilds, recorder=recorder(), auth=_auth()
+            label=session_id.replace(" ", "-")[:8],
+            session_id=session_id,
+            generation=rebuilds,
+            recorder=recorder(),
+            auth=_auth(),
         )
         st.session_state[_RUNTIME] = current
         st.session_state[_REBUILDS] = rebuilds
     _close_on_disconnect(current, current.number)
     return current
+
+
+def restart_runtime() -> SessionRuntime:
+    """Close this session's runtime and start a new one; the conversation stays."""
+    current: SessionRuntime | None = st.session_state.get(_RUNTIME)
+    if current is not None:
+        current.close()
+    return runtime()
+
+
+def session_active(session_id: str) -> bool | None:
+    """Whether Streamlit still has a connected session with this id (None: can't tell)."""
+    if not Runtime.exists():
+        return None
+    active = Runtime.instance().is_active_session(session_id)
+    return active if isinstance(active, bool) else None  # AppTest's runtime is a mock
+
+
+def health_report() -> health.HealthReport:
+    """This session's loop probed once more, and every runtime in the process."""
+    return health.report(runtime(), session_active)
+
+
+def loop_status() -> tuple[str, str]:
+    """A one-line health indicator for the sidebar: (state, text)."""
+    sample = health.probe(runtime())
+    rebuilt = runtime_rebuilds()
+    if sample is None:
+        return "down", "Loop not answering"
+    if sample.lag_ms > health.LAG_WARN_MS:
+        return "lagging", f"Loop lagging · {sample.lag_ms:.0f} ms"
+    if rebuilt:
+        return "rebuilt", f"Loop OK · rebuilt {rebuilt}×"
+    return "ok", f"Loop OK · {sample.rtt_ms:.2f} ms round trip"
+
+
+def run_self_test() -> health.SelfTest:
+    result = health.self_test(runtime(), ensure_demo_agent())
+    st.session_state[_SELF_TEST] = result
+    return result
+
+
+def last_self_test() -> health.SelfTest | None:
+    result: health.SelfTest | None = st.session_state.get(_SELF_TEST)
+    return result
+
+
+def run_reproduction() -> health.Reproduction:
+    result = health.reproduce_classic_error(ensure_demo_agent())
+    st.session_state[_REPRODUCTION] = result
+    return result
+
+
+def last_reproduction() -> health.Reproduction | None:
+    result: health.Reproduction | None = st.session_state.get(_REPRODUCTION)
+    return result
 
 
 def runtime_rebuilds() -> int:

@@ -11,9 +11,15 @@ FORBIDDEN = re.compile(
 )
 
 
+# The Loop health page's demonstration of the naive pattern: the one file allowed to
+# call asyncio.run, because showing the classic failure is its whole job.
+DEMONSTRATION = ROOT / "services" / "classic_error_demo.py"
+
+
 def app_sources() -> list[Path]:
     files = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]
-    return files + sorted((ROOT / "services").rglob("*.py"))
+    files += sorted((ROOT / "services").rglob("*.py"))
+    return [f for f in files if f != DEMONSTRATION]
 
 
 def test_no_event_loop_is_made_or_patched_outside_the_portal():
@@ -29,6 +35,13 @@ def test_no_event_loop_is_made_or_patched_outside_the_portal():
 def test_the_check_sees_the_files_it_guards():
     names = {p.relative_to(ROOT).as_posix() for p in app_sources()}
     assert {"app.py", "pages/chat.py", "services/runtime.py", "services/agent.py"} <= names
+    assert "services/classic_error_demo.py" not in names
+
+
+def test_the_demonstration_says_so_at_its_top():
+    top = "\n".join(DEMONSTRATION.read_text().splitlines()[:15])
+    assert "DEMONSTRATES THE NAIVE PATTERN ON PURPOSE" in top
+    assert "asyncio.run(" in DEMONSTRATION.read_text()
 
 
 def test_only_the_session_bridge_imports_streamlit_in_services():

@@ -29,6 +29,7 @@ def render_sidebar() -> None:
                     st.code(error.detail, language=None, wrap_lines=True)
         if info is not None:
             _render_card(info)
+        _render_loop_status()
         st.button(
             "New conversation",
             icon=":material/add_comment:",
@@ -58,3 +59,11 @@ def _render_card(info: AgentInfo) -> None:
                         args=(example,),
                         icon=":material/send:",
                     )
+
+
+_LOOP_COLORS = {"ok": "green", "rebuilt": "blue", "lagging": "orange", "down": "red"}
+
+
+def _render_loop_status() -> None:
+    state, text = session.loop_status()
+    st.caption(f":{_LOOP_COLORS[state]}[:material/circle:] {text}", help="See Loop health.")
