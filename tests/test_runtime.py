@@ -103,9 +103,13 @@ def test_a_rerun_ends_the_reader_and_cancels_the_pump(runtime, demo_agent):
 
 def test_a_new_stream_cancels_the_previous_one(runtime, demo_agent):
     first = agent.send_message(runtime, demo_agent.url, "Run a slow task")
-    next(iter(first))
+    reading = iter(first)  # still being read: only the new stream may cancel it
+    next(reading)
+    assert not first.done
     second = agent.send_message(runtime, demo_agent.url, "hello")
     assert wait_until(lambda: first.done, timeout=1.0)
+    leftover = list(reading)  # what was queued before the cancel, then a clean end
+    assert all(e.state != "completed" for e in leftover)
     assert runtime.active_stream in (second, None)
     assert "You said" in "".join(e.text for e in second)
 
