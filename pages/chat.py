@@ -6,21 +6,25 @@ import logging
 
 import streamlit as st
 
-from pages.ui.reply import render_reply
+from pages.ui.conversations import render_conversation_menu
+from pages.ui.reply import render_files, render_reply
 from services import session
 from services.errors import AppError
+from services.replies import PartView
+from services.uploads import Upload, accepts_files, check_uploads, to_parts
 
 log = logging.getLogger(__name__)
 USER_AVATAR = ":material/person:"
 AGENT_AVATAR = ":material/smart_toy:"
 
 
-def stream_reply(text: str) -> None:
-    """Send `text` and draw the reply as it streams; the reply is kept in history."""
-    reply, stream = session.send(text)
+def stream_reply(text: str, files: list[PartView]) -> None:
+    """Send `text` (and files) and draw the reply as it streams; it is kept in history."""
+    reply, stream = session.send(text, files)
     turn_key = f"chat-{len(session.conversation().turns) - 1}"
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(text)
+        render_files(files, key=f"{turn_key}-sent")
     with st.chat_message("assistant", avatar=AGENT_AVATAR):
         body = st.empty()
         stop = st.empty()
@@ -45,17 +49,31 @@ def stream_reply(text: str) -> None:
 
 info = session.agent_info()
 conversation = session.conversation()
+takes_files = info is not None and accepts_files(info.input_modes)
 placeholder = "Answer the agent…" if conversation.task_id else "Message the agent"
-prompt = st.chat_input(placeholder, key="chat_prompt", disabled=info is None)
+submitted = st.chat_input(
+    placeholder,
+    key="chat_prompt",
+    disabled=info is None,
+    accept_file="multiple" if takes_files else False,
+    max_upload_size=max(1, session.max_upload_bytes() // (1024 * 1024)),
+)
+# With files accepted, chat_input returns text and files together; else plain text.
+if isinstance(submitted, str) or submitted is None:
+    prompt, uploads = submitted or "", []
+else:
+    prompt = submitted.text or ""
+    uploads = [Upload(f.name, f.type or "", f.getvalue()) for f in submitted.files]
 prompt = prompt or session.take_queued_prompt()
 
 st.title("Chat", anchor=False)
 if info is not None:
     st.caption(f"with **{info.name}** at {session.agent_url()}")
+    render_conversation_menu(info)
 else:
     st.info("Connect to an agent in the sidebar to start chatting.", icon=":material/link:")
 
-if not conversation.turns and not prompt and info is not None:
+if not conversation.turns and not (prompt or uploads) and info is not None:
     examples = [example for skill in info.skills for example in skill.examples]
     if examples:
         st.markdown("Try one of the agent's examples:")
@@ -72,9 +90,13 @@ for index, turn in enumerate(conversation.turns):
     if turn.reply is None:
         with st.chat_message("user", avatar=USER_AVATAR):
             st.markdown(turn.text)
+            render_files(turn.files, key=f"chat-{index}")
     else:
         with st.chat_message("assistant", avatar=AGENT_AVATAR):
             render_reply(turn.reply, key=f"chat-{index}")
 
-if prompt and info is not None:
-    stream_reply(prompt)
+refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
+for refusal in refusals:
+    st.error(f"Not sent: {refusal}", icon=":material/block:")
+if (prompt or uploads) and info is not None and not refusals:
+    stream_reply(prompt, to_parts(uploads))

@@ -42,12 +42,19 @@ from services.errors import (
     translate,
     translate_errors,
 )
-from services.replies import FINAL_STATES, INTERRUPTED_STATES, ReplyEvent, to_reply_event
+from services.replies import (
+    FINAL_STATES,
+    INTERRUPTED_STATES,
+    PartView,
+    ReplyEvent,
+    to_reply_event,
+)
 from services.runtime import EventStream, SessionRuntime
 
 __all__ = [
     "AgentConnection",
     "AgentInfo",
+    "SendOptions",
     "SkillInfo",
     "aconnect",
     "acancel_task",
@@ -84,6 +91,9 @@ class AgentInfo:
     binding: str
     endpoint: str
     streaming: bool
+    input_modes: tuple[str, ...] = ()
+    output_modes: tuple[str, ...] = ()
+    extended_card: bool = False  # the card offers an extended card to authenticated callers
     skills: tuple[SkillInfo, ...] = ()
     card: dict[str, Any] = field(default_factory=dict)
 
@@ -152,13 +162,15 @@ async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, s
     raise NotAnAgent(message, detail="; ".join(str(m) for m in misses)) from first
 
 
-def _info(url: str, card_url: str, card: AgentCard) -> AgentInfo:
-    interface = next((i for i in card.supported_interfaces if i.protocol_binding in BINDINGS), None)
+def _info(url: str, card_url: str, card: AgentCard, binding: str = "") -> AgentInfo:
+    wanted = [binding] if binding else BINDINGS
+    interface = next((i for i in card.supported_interfaces if i.protocol_binding in wanted), None)
     if interface is None:
         offered = ", ".join(i.protocol_binding for i in card.supported_interfaces) or "none"
+        asked = binding or "JSON-RPC or HTTP+JSON"
         raise InvalidCard(
-            f"The agent at {url} offers no interface this app speaks "
-            f"(JSON-RPC or HTTP+JSON; it offers {offered})."
+            f"The agent at {url} offers no {asked} interface (it offers {offered}). "
+            "Choose another binding, or another agent."
         )
     return AgentInfo(
         url=url,
@@ -170,21 +182,28 @@ def _info(url: str, card_url: str, card: AgentCard) -> AgentInfo:
         binding=interface.protocol_binding,
         endpoint=interface.url,
         streaming=card.capabilities.streaming,
+        input_modes=tuple(card.default_input_modes),
+        output_modes=tuple(card.default_output_modes),
+        extended_card=card.capabilities.extended_agent_card,
         skills=tuple(SkillInfo(s.name, s.description, tuple(s.examples)) for s in card.skills),
         card=MessageToDict(card),
     )
 
 
-async def aconnect(runtime: SessionRuntime, url: str) -> AgentInfo:
-    """Resolve the agent's card and build its a2a-sdk client on the runtime's loop."""
+async def aconnect(runtime: SessionRuntime, url: str, binding: str = "") -> AgentInfo:
+    """Resolve the agent's card and build its a2a-sdk client on the runtime's loop.
+
+    `binding` ("JSONRPC" or "HTTP+JSON") overrides the card's preference.
+    """
     card, card_url = await aresolve_card(runtime.http, url)
-    info = _info(url, card_url, card)
+    info = _info(url, card_url, card, binding)
     config = ClientConfig(
         httpx_client=runtime.http,
         streaming=True,
         # Without streaming, ask for the task at once and poll it, so progress shows.
         polling=not card.capabilities.streaming,
-        supported_protocol_bindings=BINDINGS,
+        supported_protocol_bindings=[binding] if binding else BINDINGS,
+        use_client_preference=bool(binding),
     )
     try:
         client = ClientFactory(config).create(card)
@@ -206,24 +225,49 @@ async def _connection(runtime: SessionRuntime, url: str) -> AgentConnection:
     return runtime.connections[url]
 
 
-def _user_message(text: str, context_id: str, task_id: str) -> Message:
+def _user_message(text: str, context_id: str, task_id: str, files: list[PartView]) -> Message:
+    parts = [Part(text=text)] if text else []
+    for file in files:
+        if file.raw is not None:
+            parts.append(Part(raw=file.raw, filename=file.filename, media_type=file.media_type))
+        elif file.url:
+            parts.append(Part(url=file.url, filename=file.filename, media_type=file.media_type))
     return Message(
         role=Role.ROLE_USER,
         message_id=str(uuid.uuid4()),
         context_id=context_id,
         task_id=task_id,
-        parts=[Part(text=text)],
+        parts=parts,
     )
 
 
+@dataclass(frozen=True)
+class SendOptions:
+    """Per-conversation settings for a message (A2A `SendMessageConfiguration`)."""
+
+    context_id: str = ""
+    task_id: str = ""
+    files: tuple[PartView, ...] = ()
+    accepted_output_modes: tuple[str, ...] = ()
+    history_length: int | None = None
+
+    def request(self, text: str) -> SendMessageRequest:
+        message = _user_message(text, self.context_id, self.task_id, list(self.files))
+        request = SendMessageRequest(message=message)
+        request.configuration.accepted_output_modes.extend(self.accepted_output_modes)
+        if self.history_length is not None:
+            request.configuration.history_length = self.history_length
+        return request
+
+
 async def astream_reply(
-    runtime: SessionRuntime, url: str, text: str, *, context_id: str = "", task_id: str = ""
+    runtime: SessionRuntime, url: str, text: str, options: SendOptions | None = None
 ) -> AsyncIterator[ReplyEvent]:
     """Send `text` and yield the reply's events; non-streaming agents are polled."""
     connection = await _connection(runtime, url)
     info = connection.info
     record = runtime.recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
-    request = SendMessageRequest(message=_user_message(text, context_id, task_id))
+    request = (options or SendOptions()).request(text)
     last: ReplyEvent | None = None
     error = ""
     with capturing(record):
@@ -277,9 +321,9 @@ async def acancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:
 # --- sync twins for the script thread ---------------------------------------------------
 
 
-def connect(runtime: SessionRuntime, url: str) -> AgentInfo:
+def connect(runtime: SessionRuntime, url: str, binding: str = "") -> AgentInfo:
     """Resolve `url`'s card and build its client; raises the project's errors."""
-    return runtime.call(aconnect, runtime, url)
+    return runtime.call(aconnect, runtime, url, binding)
 
 
 def send_message(
@@ -289,13 +333,12 @@ def send_message(
     *,
     context_id: str = "",
     task_id: str = "",
+    options: SendOptions | None = None,
     checkpoint: Callable[[], None] | None = None,
 ) -> EventStream[ReplyEvent]:
     """Start the reply's stream (cancelling any other of this session) and return it."""
-    return runtime.stream(
-        lambda: astream_reply(runtime, url, text, context_id=context_id, task_id=task_id),
-        checkpoint=checkpoint,
-    )
+    options = options or SendOptions(context_id=context_id, task_id=task_id)
+    return runtime.stream(lambda: astream_reply(runtime, url, text, options), checkpoint=checkpoint)
 
 
 def cancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:

@@ -1,31 +1,138 @@
-"""Credentials for the configured agent, sent to that agent's origin only."""
+"""Credentials for agents, each sent to its own agent's origin and no other.
+
+The URL field lets a user point the app anywhere; a token configured for one agent must
+never reach another. `OriginCredentials` is the session's httpx `Auth`: it looks up the
+request's origin (scheme, host, port) and adds that agent's headers, if any.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import threading
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-__all__ = ["BearerForOrigin"]
+__all__ = ["Credentials", "OriginCredentials", "SchemeHint", "describe_security", "origin"]
 
 
-class BearerForOrigin(httpx.Auth):
-    """Adds `Authorization: Bearer <token>` to requests for one origin, and no other.
+@dataclass(frozen=True)
+class Credentials:
+    """What to send an agent: a bearer token, an API key header, other headers."""
 
-    The URL field lets a user point the app anywhere; a token configured for one agent
-    must never reach another.
-    """
+    bearer_token: str = ""
+    api_key: str = ""
+    api_key_header: str = "X-API-Key"
+    headers: tuple[tuple[str, str], ...] = ()
 
-    def __init__(self, token: str, url: str) -> None:
-        self._token = token
-        self._origin = _origin(httpx.URL(url))
+    def __bool__(self) -> bool:
+        return bool(self.bearer_token or self.api_key or self.headers)
+
+    def header_items(self) -> list[tuple[str, str]]:
+        items = list(self.headers)
+        if self.api_key:
+            items.append((self.api_key_header or "X-API-Key", self.api_key))
+        if self.bearer_token:
+            items.append(("Authorization", f"Bearer {self.bearer_token}"))
+        return items
+
+    @property
+    def secret_values(self) -> list[str]:
+        """Every value that must never be shown, exported or logged."""
+        return [v for v in (self.bearer_token, self.api_key, *(v for _, v in self.headers)) if v]
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Credentials:
+        """From a secrets entry: `token`, `api_key`, `api_key_header`, `headers` (a table)."""
+        headers = raw.get("headers") or {}
+        return cls(
+            bearer_token=str(raw.get("token", "") or ""),
+            api_key=str(raw.get("api_key", "") or ""),
+            api_key_header=str(raw.get("api_key_header", "") or "X-API-Key"),
+            headers=tuple((str(k), str(v)) for k, v in dict(headers).items()),
+        )
+
+
+def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    url = httpx.URL(url)
+    default_port = {"http": 80, "https": 443}.get(url.scheme)
+    return (url.scheme, url.host, url.port or default_port)
+
+
+class OriginCredentials(httpx.Auth):
+    """Adds each agent's credentials to requests for that agent's origin only."""
+
+    def __init__(self) -> None:
+        self._by_origin: dict[tuple[str, str, int | None], Credentials] = {}
+        self._lock = threading.Lock()
+
+    def set(self, url: str, credentials: Credentials) -> None:
+        with self._lock:
+            if credentials:
+                self._by_origin[origin(url)] = credentials
+            else:
+                self._by_origin.pop(origin(url), None)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if _origin(request.url) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._token}"
+        with self._lock:
+            credentials = self._by_origin.get(origin(request.url))
+        if credentials:
+            for name, value in credentials.header_items():
+                request.headers[name] = value
         yield request
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default_port = {"http": 80, "https": 443}.get(url.scheme)
-    return (url.scheme, url.host, url.port or default_port)
+@dataclass(frozen=True)
+class SchemeHint:
+    """One way the agent's card says it wants to be called."""
+
+    name: str
+    kind: str  # bearer, api-key, oauth2, openid, mtls, other
+    header: str = ""
+    description: str = ""
+    required: bool = field(default=False)
+
+    @property
+    def sentence(self) -> str:
+        if self.kind == "bearer":
+            return f"a bearer token (`{self.name}`)"
+        if self.kind == "api-key":
+            return f"an API key in the `{self.header}` header (`{self.name}`)"
+        return f"{self.kind} (`{self.name}`), which this app cannot sign in with for you"
+
+
+def describe_security(card: Mapping[str, Any]) -> list[SchemeHint]:
+    """The security schemes a card (as JSON, 1.0 or 0.3 shape) declares, required first."""
+    required = {
+        name
+        for requirement in card.get("securityRequirements", []) or []
+        for name in (requirement.get("schemes") or {})
+    } | {name for requirement in card.get("security", []) or [] for name in requirement}
+    hints = []
+    for name, scheme in (card.get("securitySchemes") or {}).items():
+        hints.append(_hint(str(name), scheme, str(name) in required))
+    return sorted(hints, key=lambda h: not h.required)
+
+
+def _hint(name: str, scheme: Mapping[str, Any], required: bool) -> SchemeHint:
+    # 1.0 wraps each scheme in a oneof key; 0.3 has a "type" field.
+    if "httpAuthSecurityScheme" in scheme or scheme.get("type") == "http":
+        body = scheme.get("httpAuthSecurityScheme", scheme)
+        kind = "bearer" if str(body.get("scheme", "")).lower() == "bearer" else "other"
+        return SchemeHint(name, kind, "Authorization", str(body.get("description", "")), required)
+    if "apiKeySecurityScheme" in scheme or scheme.get("type") == "apiKey":
+        body = scheme.get("apiKeySecurityScheme", scheme)
+        where = str(body.get("location", body.get("in", "header")))
+        kind = "api-key" if where == "header" else "other"
+        return SchemeHint(
+            name, kind, str(body.get("name", "")), str(body.get("description", "")), required
+        )
+    for key, kind in (
+        ("oauth2SecurityScheme", "oauth2"),
+        ("openIdConnectSecurityScheme", "openid"),
+        ("mtlsSecurityScheme", "mtls"),
+    ):
+        if key in scheme:
+            return SchemeHint(name, kind, "", str(scheme[key].get("description", "")), required)
+    return SchemeHint(name, str(scheme.get("type", "other")), required=required)

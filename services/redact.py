@@ -20,11 +20,15 @@ class Redactor:
     """Masks secret header values, and known secret strings anywhere in text."""
 
     def __init__(self, secrets: Iterable[str] = (), secret_headers: Iterable[str] = ()) -> None:
-        # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted(
-            {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
-        )
+        self._secrets: list[str] = []
         self._headers = {h.lower() for h in secret_headers}
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Mask these too from now on (credentials typed in the session, say)."""
+        known = set(self._secrets) | {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}
+        # Longest first, so a secret that contains another is masked whole.
+        self._secrets = sorted(known, key=len, reverse=True)
 
     def is_secret_header(self, name: str) -> bool:
         name = name.lower()

@@ -9,6 +9,7 @@ All of it is plain, picklable data kept in session state.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -268,21 +269,44 @@ class Reply:
 
 @dataclass
 class Turn:
-    """One bubble of the chat: the user's text, or the agent's reply."""
+    """One bubble of the chat: the user's text (and files), or the agent's reply."""
 
     role: Literal["user", "agent"]
     text: str = ""
     reply: Reply | None = None
+    files: list[PartView] = field(default_factory=list)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:8]
 
 
 @dataclass
 class Conversation:
-    """A chat with one agent. The ids multi-turn needs derive from its replies."""
+    """A chat with one agent. The ids multi-turn needs derive from its replies.
+
+    `seed_context_id` / `seed_task_id` let a conversation continue a task opened from
+    elsewhere (the Tasks page) before it has replies of its own.
+    """
 
     turns: list[Turn] = field(default_factory=list)
+    id: str = field(default_factory=_new_id)
+    title: str = ""
+    created: float = field(default_factory=time.time)
+    accepted_output_modes: list[str] = field(default_factory=list)
+    history_length: int | None = None
+    seed_context_id: str = ""
+    seed_task_id: str = ""
 
-    def add_user(self, text: str) -> None:
-        self.turns.append(Turn("user", text))
+    @property
+    def label(self) -> str:
+        """The title, or else the first message, shortened."""
+        first = next((t.text for t in self.turns if t.role == "user" and t.text), "")
+        label = self.title or first or "New conversation"
+        return label if len(label) <= 40 else label[:39] + "…"
+
+    def add_user(self, text: str, files: list[PartView] | None = None) -> None:
+        self.turns.append(Turn("user", text, files=list(files or [])))
 
     def add_reply(self) -> Reply:
         reply = Reply()
@@ -301,10 +325,13 @@ class Conversation:
     @property
     def context_id(self) -> str:
         """The context the next message continues (the agent's memory of this chat)."""
-        return next((r.context_id for r in reversed(self.replies) if r.context_id), "")
+        from_replies = (r.context_id for r in reversed(self.replies) if r.context_id)
+        return next(from_replies, self.seed_context_id)
 
     @property
     def task_id(self) -> str:
         """A task waiting for the user's answer (input or auth required), if any."""
         last = self.last_reply
-        return last.task_id if last is not None and last.needs_input else ""
+        if last is None:
+            return self.seed_task_id
+        return last.task_id if last.needs_input else ""

@@ -16,53 +16,28 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from services import agent, health
-from services.auth import BearerForOrigin
+from services.auth import Credentials, OriginCredentials
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
 from services.demo_agent import ensure_demo_agent
 from services.errors import AppError
 from services.redact import Redactor, redact_logs
-from services.replies import Conversation, Reply, ReplyEvent
+from services.replies import Conversation, PartView, Reply, ReplyEvent
 from services.runtime import EventStream, SessionRuntime
-
-__all__ = [
-    "agent_error",
-    "agent_info",
-    "agent_url",
-    "checkpoint",
-    "configured_agent_url",
-    "connect",
-    "conversation",
-    "default_agent_url",
-    "health_report",
-    "last_reproduction",
-    "last_self_test",
-    "loop_status",
-    "new_conversation",
-    "queue_prompt",
-    "recorder",
-    "redact",
-    "redactor",
-    "reset_widget",
-    "restart_runtime",
-    "run_reproduction",
-    "run_self_test",
-    "runtime",
-    "runtime_rebuilds",
-    "send",
-    "send_probe",
-    "session_active",
-    "stop_reply",
-    "take_queued_prompt",
-]
+from services.workspace import (
+    AgentEntry,
+    Workspace,
+    export_conversation,
+    import_conversation,
+)
 
 _RUNTIME = "runtime"
 _REBUILDS = "runtime_rebuilds"
-_CONVERSATION = "conversation"
-_AGENT_URL = "agent_url"
-_AGENT_INFO = "agent_info"
-_AGENT_ERROR = "agent_error"
+_WORKSPACE = "workspace"
+_CONNECT_ERROR = "connect_error"
 _QUEUED_PROMPT = "queued_prompt"
 _RECORDER = "traffic_recorder"
+_REDACTOR = "redactor"
+_CREDENTIALS = "origin_credentials"
 _SELF_TEST = "health_self_test"
 _REPRODUCTION = "health_reproduction"
 
@@ -96,7 +71,7 @@ def runtime() -> SessionRuntime:
             session_id=session_id,
             generation=rebuilds,
             recorder=recorder(),
-            auth=_auth(),
+            auth=_origin_credentials(),
         )
         st.session_state[_RUNTIME] = current
         st.session_state[_REBUILDS] = rebuilds
@@ -187,35 +162,39 @@ def configured_agent_url() -> str:
     return str(_secrets().get("agent_url", "")).strip()
 
 
-def _agent_token() -> str:
-    """A bearer token for the configured agent: `A2A_AGENT_TOKEN`, else `agent_token`."""
-    return (
-        os.environ.get("A2A_AGENT_TOKEN", "").strip()
-        or str(_secrets().get("agent_token", "")).strip()
-    )
+def _configured_credentials() -> Credentials:
+    """The configured agent's token: `A2A_AGENT_TOKEN`, else `agent_token` in secrets."""
+    token = os.environ.get("A2A_AGENT_TOKEN", "").strip()
+    return Credentials(bearer_token=token or str(_secrets().get("agent_token", "")).strip())
 
 
-def _auth() -> BearerForOrigin | None:
-    token, url = _agent_token(), configured_agent_url()
-    return BearerForOrigin(token, url) if token and url else None
+def _secret_agents() -> list[Mapping[str, Any]]:
+    """`[[agents]]` entries in secrets: url, name, token, api_key, api_key_header, headers."""
+    entries = _secrets().get("agents", [])
+    return [e for e in entries if isinstance(e, Mapping) and e.get("url")]
 
 
-def _secret_values(tree: Mapping[str, Any]) -> list[str]:
+def _secret_values(tree: Any) -> list[str]:
     """Values in secrets whose names say they are secret (tokens, keys, passwords)."""
     values: list[str] = []
-    for name, value in tree.items():
-        if isinstance(value, Mapping):
+    items = tree.items() if isinstance(tree, Mapping) else enumerate(tree)
+    for name, value in items:
+        if isinstance(value, Mapping | list):
             values += _secret_values(value)
-        elif any(word in name.lower() for word in ("token", "key", "secret", "password")):
+        elif any(w in str(name).lower() for w in ("token", "key", "secret", "password", "header")):
             values.append(str(value))
     return values
 
 
 def redactor() -> Redactor:
-    """Masks this deployment's secrets in everything the app shows, exports or logs."""
-    secrets = [_agent_token(), *_secret_values(_secrets())]
+    """Masks this deployment's and this session's secrets in everything shown or logged."""
+    if _REDACTOR not in st.session_state:
+        st.session_state[_REDACTOR] = Redactor()
+    masker: Redactor = st.session_state[_REDACTOR]
+    secrets = [*_configured_credentials().secret_values, *_secret_values(_secrets())]
+    masker.add(secrets)
     redact_logs(secrets)
-    return Redactor(secrets)
+    return masker
 
 
 def redact(text: str) -> str:
@@ -231,6 +210,11 @@ def _int_setting(name: str, default: int) -> int:
         return default
 
 
+def max_upload_bytes() -> int:
+    """The largest file a user may send (`A2A_MAX_UPLOAD_MB` / `max_upload_mb`, default 10)."""
+    return _int_setting("max_upload_mb", 10) * 1024 * 1024
+
+
 def recorder() -> TrafficRecorder:
     """This session's recorded A2A traffic; outlives runtime rebuilds."""
     if _RECORDER not in st.session_state:
@@ -243,7 +227,48 @@ def recorder() -> TrafficRecorder:
     return rec
 
 
-# --- the agent -------------------------------------------------------------------------
+def _origin_credentials() -> OriginCredentials:
+    """The session's httpx Auth: each agent's credentials, for its origin only."""
+    if _CREDENTIALS not in st.session_state:
+        st.session_state[_CREDENTIALS] = OriginCredentials()
+    auth: OriginCredentials = st.session_state[_CREDENTIALS]
+    return auth
+
+
+# --- agents ------------------------------------------------------------------------------
+
+
+def workspace() -> Workspace:
+    """This session's agents: configured ones first, else the embedded demo agent."""
+    if _WORKSPACE not in st.session_state:
+        space = Workspace()
+        if url := configured_agent_url():
+            space.add(url, source="configured", credentials=_configured_credentials())
+        for entry in _secret_agents():
+            space.add(
+                str(entry["url"]),
+                name=str(entry.get("name", "")),
+                source="secrets",
+                credentials=Credentials.from_mapping(entry),
+                binding=str(entry.get("binding", "")),
+            )
+        if not space.agents:
+            space.add(ensure_demo_agent(), source="demo")
+        space.current = next(iter(space.agents))
+        for known in space.agents.values():
+            _origin_credentials().set(known.url, known.credentials)
+            redactor().add(known.credentials.secret_values)
+        st.session_state[_WORKSPACE] = space
+    ws: Workspace = st.session_state[_WORKSPACE]
+    return ws
+
+
+def agents() -> list[AgentEntry]:
+    return list(workspace().agents.values())
+
+
+def current_agent() -> AgentEntry | None:
+    return workspace().agent
 
 
 def default_agent_url() -> str:
@@ -252,59 +277,148 @@ def default_agent_url() -> str:
 
 
 def agent_url() -> str:
-    """The URL of the agent this session talks to (the default until one is chosen)."""
-    if _AGENT_URL not in st.session_state:
-        st.session_state[_AGENT_URL] = default_agent_url()
-    url: str = st.session_state[_AGENT_URL]
-    return url
+    """The URL of the agent this session talks to."""
+    entry = current_agent()
+    return entry.url if entry else ""
 
 
 def agent_info() -> agent.AgentInfo | None:
-    """The connected agent's card summary; connects on first use."""
-    if _AGENT_INFO not in st.session_state and _AGENT_ERROR not in st.session_state:
-        connect(agent_url())
-    info: agent.AgentInfo | None = st.session_state.get(_AGENT_INFO)
-    return info
+    """The current agent's card summary; connects on first use."""
+    entry = current_agent()
+    if entry is None:
+        return None
+    if entry.info is None and entry.error is None:
+        _connect_entry(entry)
+    return entry.info
 
 
 def agent_error() -> AppError | None:
     """Why the last connection attempt failed, if it did."""
-    error: AppError | None = st.session_state.get(_AGENT_ERROR)
-    return error
+    error: AppError | None = st.session_state.get(_CONNECT_ERROR)
+    entry = current_agent()
+    return error or (entry.error if entry else None)
+
+
+def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
+    try:
+        entry.info = agent.connect(runtime(), entry.url, entry.binding)
+        entry.error = None
+    except AppError as error:
+        entry.error = error
+    return entry.info
 
 
 def connect(url: str) -> agent.AgentInfo | None:
-    """Connect to `url`; a different agent starts a new conversation.
-
-    If it fails, the error is kept for the sidebar and the session stays with the agent
-    it had (if any), so a mistyped URL loses nothing.
-    """
-    st.session_state.pop(_AGENT_ERROR, None)
-    try:
-        info = agent.connect(runtime(), url)
-    except AppError as error:
-        st.session_state[_AGENT_ERROR] = error
-        st.session_state.setdefault(_AGENT_INFO, None)
+    """Connect to `url` and select it. If it fails, the session stays with the agent it
+    had (a mistyped URL loses nothing) and the error is kept for the sidebar."""
+    st.session_state.pop(_CONNECT_ERROR, None)
+    space = workspace()
+    url = url.strip()
+    known = space.agents.get(url)
+    entry = known or AgentEntry(url)
+    info = _connect_entry(entry)
+    if info is None:
+        if known is None or known is not space.agent:
+            st.session_state[_CONNECT_ERROR] = entry.error
         return None
-    if st.session_state.get(_AGENT_URL) != url:
-        new_conversation()
-    st.session_state[_AGENT_URL] = url
-    st.session_state[_AGENT_INFO] = info
+    if known is None:
+        space.agents[url] = entry
+    stop_reply()
+    space.select(url)
     return info
 
 
-# --- the conversation ------------------------------------------------------------------
+def select_agent(url: str) -> None:
+    stop_reply()
+    st.session_state.pop(_CONNECT_ERROR, None)
+    entry = workspace().select(url)
+    if entry.info is None:
+        _connect_entry(entry)
+
+
+def remove_agent(url: str) -> None:
+    """Forget an agent and its conversations (at least one agent always stays)."""
+    space = workspace()
+    if len(space.agents) > 1:
+        stop_reply()
+        space.remove(url)
+        _origin_credentials().set(url, Credentials())
+
+
+def set_credentials(url: str, credentials: Credentials) -> None:
+    """Use these credentials for `url`'s origin (memory only) and reconnect."""
+    entry = workspace().agents[url]
+    entry.credentials = credentials
+    redactor().add(credentials.secret_values)
+    _origin_credentials().set(url, credentials)
+    entry.error = None
+    _connect_entry(entry)
+
+
+def set_binding(url: str, binding: str) -> None:
+    """Choose the protocol binding for `url` ("" lets the card decide) and reconnect."""
+    entry = workspace().agents[url]
+    entry.binding = binding
+    entry.error = None
+    _connect_entry(entry)
+
+
+# --- conversations -----------------------------------------------------------------------
 
 
 def conversation() -> Conversation:
-    """The chat history with its context and pending task ids (plain data)."""
-    conv: Conversation = st.session_state.setdefault(_CONVERSATION, Conversation())
-    return conv
+    """The current agent's current conversation (plain data)."""
+    entry = current_agent()
+    return entry.conversation if entry else Conversation()
+
+
+def conversations() -> list[Conversation]:
+    entry = current_agent()
+    return list(entry.conversations) if entry else []
 
 
 def new_conversation() -> None:
     stop_reply()
-    st.session_state[_CONVERSATION] = Conversation()
+    if entry := current_agent():
+        entry.new_conversation()
+
+
+def select_conversation(conversation_id: str) -> None:
+    stop_reply()
+    if entry := current_agent():
+        entry.select_conversation(conversation_id)
+
+
+def rename_conversation(conversation_id: str, title: str) -> None:
+    if entry := current_agent():
+        entry.rename_conversation(conversation_id, title)
+
+
+def delete_conversation(conversation_id: str) -> None:
+    stop_reply()
+    if entry := current_agent():
+        entry.delete_conversation(conversation_id)
+
+
+def set_conversation_options(output_modes: list[str], history_length: int | None) -> None:
+    """The current conversation's acceptedOutputModes and historyLength."""
+    current = conversation()
+    current.accepted_output_modes = list(output_modes)
+    current.history_length = history_length
+
+
+def export_current_conversation() -> str:
+    """The current conversation as JSON, secrets masked."""
+    return export_conversation(conversation(), agent_url(), redactor())
+
+
+def import_conversation_file(text: str) -> Conversation:
+    """Add a conversation exported by this app to the current agent and open it."""
+    imported, _from_url = import_conversation(text)
+    entry = current_agent()
+    if entry is not None:
+        entry.add_conversation(imported)
+    return imported
 
 
 def queue_prompt(text: str) -> None:
@@ -317,14 +431,20 @@ def take_queued_prompt() -> str:
     return prompt
 
 
-def send(text: str) -> tuple[Reply, EventStream[ReplyEvent]]:
-    """Add `text` and an empty reply to the conversation, and start the reply's stream."""
+def send(text: str, files: list[PartView] | None = None) -> tuple[Reply, EventStream[ReplyEvent]]:
+    """Add `text` (and files) and an empty reply to the conversation; start the stream."""
     conv = conversation()
-    context_id, task_id = conv.context_id, conv.task_id
-    conv.add_user(text)
+    options = agent.SendOptions(
+        context_id=conv.context_id,
+        task_id=conv.task_id,
+        files=tuple(files or ()),
+        accepted_output_modes=tuple(conv.accepted_output_modes),
+        history_length=conv.history_length,
+    )
+    conv.add_user(text, files)
     reply = conv.add_reply()
     stream = agent.send_message(
-        runtime(), agent_url(), text, context_id=context_id, task_id=task_id, checkpoint=checkpoint
+        runtime(), agent_url(), text, options=options, checkpoint=checkpoint
     )
     return reply, stream
 
@@ -344,8 +464,8 @@ def stop_reply() -> None:
     rt: SessionRuntime | None = st.session_state.get(_RUNTIME)
     if rt is not None and rt.alive and (stream := rt.active_stream) is not None:
         stream.cancel()
-    reply = conversation().last_reply
-    if reply is None or reply.settled or reply.error:
+    reply = conversation().last_reply if _WORKSPACE in st.session_state else None
+    if reply is None or reply.settled or reply.error or reply.ended_at is not None:
         return
     reply.stopped = True
     reply.finish()

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from services import agent
-from services.auth import BearerForOrigin
+from services.auth import Credentials, OriginCredentials
 from services.demo_agent import LONG_ANSWER, DemoAgentServer, LoopbackServer, build_app
 from services.errors import (
     AgentError,
@@ -217,7 +217,9 @@ def test_a_configured_token_goes_to_its_agent_only(demo_agent):
     seen_other: list[str] = []
     mine = LoopbackServer(header_spy(lambda url: build_app(url, FAST), seen_mine))
     other = LoopbackServer(header_spy(lambda url: build_app(url, FAST), seen_other))
-    runtime = SessionRuntime(label="auth", auth=BearerForOrigin("tok-abc123", mine.url))
+    credentials = OriginCredentials()
+    credentials.set(mine.url, Credentials(bearer_token="tok-abc123"))
+    runtime = SessionRuntime(label="auth", auth=credentials)
     try:
         for server in (mine, other):
             list(agent.send_message(runtime, server.url, "hello"))

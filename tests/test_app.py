@@ -32,7 +32,7 @@ def send(at: AppTest, text: str) -> AppTest:
 
 
 def conversation(at: AppTest) -> Conversation:
-    conv = at.session_state["conversation"]
+    conv = at.session_state["workspace"].agent.conversation
     assert isinstance(conv, Conversation)
     return conv
 

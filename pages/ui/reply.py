@@ -7,6 +7,7 @@ agent sends is shown, never run.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -98,23 +99,41 @@ def _render_part(part: PartView, *, live: bool, key: str) -> None:
             st.dataframe(rows, hide_index=True)
         else:
             st.json(part.data, expanded=2)
-    elif part.url:
-        name = part.filename or part.url.rsplit("/", 1)[-1] or "file"
-        st.markdown(f":material/link: [{_escape(name)}]({part.url})")
     else:
-        name = part.filename or "attachment"
-        size = len(part.raw or b"")
-        if live:
-            st.caption(f":material/draft: {name} ({size:,} bytes)")
-        else:
-            st.download_button(
-                f"{name} ({size:,} bytes)",
-                data=part.raw or b"",
-                file_name=name,
-                mime=part.media_type or "application/octet-stream",
-                icon=":material/download:",
-                key=key,
-            )
+        _render_file(part, live=live, key=key)
+
+
+def _render_file(part: PartView, *, live: bool, key: str) -> None:
+    """A raw image inline, other raw files as downloads, URL files as links."""
+    if part.url:
+        name = part.filename or part.url.rsplit("/", 1)[-1] or "file"
+        kind = f" · {part.media_type}" if part.media_type else ""
+        if urlsplit(part.url).scheme in ("http", "https"):
+            st.markdown(f":material/link: [{_escape(name)}]({part.url}){kind}")
+        else:  # javascript:, data: and the like are shown, never followed
+            st.markdown(f":material/link_off: {_escape(name)}{kind} · `{part.url[:80]}`")
+        return
+    name = part.filename or "attachment"
+    data = part.raw or b""
+    if part.media_type.startswith("image/") and part.media_type != "image/svg+xml":
+        st.image(data, caption=f"{name} ({len(data):,} bytes)", width="content")
+    if live:
+        st.caption(f":material/draft: {name} ({len(data):,} bytes)")
+        return
+    st.download_button(
+        f"{name} ({len(data):,} bytes)",
+        data=data,
+        file_name=name,
+        mime=part.media_type or "application/octet-stream",
+        icon=":material/download:",
+        key=key,
+    )
+
+
+def render_files(files: list[PartView], *, key: str) -> None:
+    """Files the user attached to a message: names, sizes, image thumbnails."""
+    for index, part in enumerate(files):
+        _render_file(part, live=False, key=f"{key}-f{index}")
 
 
 def _table_rows(data: object) -> list[dict[str, object]] | None:

@@ -1,4 +1,4 @@
-"""The sidebar every page shares: the agent's URL, its card, New conversation."""
+"""The sidebar every page shares: agents, the agent's card, credentials, loop status."""
 
 from __future__ import annotations
 
@@ -6,36 +6,58 @@ import streamlit as st
 
 from services import session
 from services.agent import AgentInfo
+from services.auth import Credentials, describe_security
+from services.workspace import AgentEntry
+
+BINDINGS = {
+    "": "Automatic (the card's order)",
+    "JSONRPC": "JSON-RPC",
+    "HTTP+JSON": "HTTP+JSON (REST)",
+}
+_LOOP_COLORS = {"ok": "green", "rebuilt": "blue", "lagging": "orange", "down": "red"}
 
 
 def render_sidebar() -> None:
     with st.sidebar:
         st.subheader("Agent", anchor=False)
-        with st.form("sidebar_connect", border=False, enter_to_submit=True):
-            url = st.text_input(
-                "Agent URL",
-                value=session.agent_url(),
-                key="sidebar_agent_url",
-                help="The agent's base URL (its card is at /.well-known/agent-card.json) "
-                "or the card's full URL.",
-            )
-            if st.form_submit_button("Connect", icon=":material/link:"):
-                session.connect(url)
+        _render_agent_picker()
+        entry = session.current_agent()
         info = session.agent_info()
         if error := session.agent_error():
             st.error(str(error), icon=":material/link_off:")
             if error.detail:
                 with st.expander("Details"):
-                    st.code(error.detail, language=None, wrap_lines=True)
-        if info is not None:
+                    st.code(session.redact(error.detail), language=None, wrap_lines=True)
+        if entry is not None and info is not None:
             _render_card(info)
+        if entry is not None:
+            _render_settings(entry, info)
         _render_loop_status()
-        st.button(
-            "New conversation",
-            icon=":material/add_comment:",
-            on_click=session.new_conversation,
-            width="stretch",
+
+
+def _render_agent_picker() -> None:
+    known = session.agents()
+    current = session.current_agent()
+    if len(known) > 1 and current is not None:
+        urls = [a.url for a in known]
+        labels = {a.url: a.label for a in known}
+        chosen = st.selectbox(
+            "Agents", urls, index=urls.index(current.url), format_func=labels.__getitem__,
+            key="sidebar_agent_choice",
+        )  # fmt: skip
+        if chosen != current.url:
+            session.select_agent(chosen)
+            st.rerun()
+    with st.form("sidebar_connect", border=False, enter_to_submit=True):
+        url = st.text_input(
+            "Agent URL",
+            value=current.url if current else "",
+            key="sidebar_agent_url",
+            help="The agent's base URL (its card is at /.well-known/agent-card.json) "
+            "or the card's full URL. A new URL is added to the list.",
         )
+        if st.form_submit_button("Connect", icon=":material/link:"):
+            session.connect(url)
 
 
 def _render_card(info: AgentInfo) -> None:
@@ -61,7 +83,60 @@ def _render_card(info: AgentInfo) -> None:
                     )
 
 
-_LOOP_COLORS = {"ok": "green", "rebuilt": "blue", "lagging": "orange", "down": "red"}
+def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
+    hints = describe_security(info.card) if info else []
+    expects = " or ".join(h.sentence for h in hints)
+    label = "Credentials" + (" · required" if any(h.required for h in hints) else "")
+    with st.expander(label, icon=":material/key:"):
+        if expects:
+            st.caption(f"This agent expects {expects}.")
+        _render_credentials_form(entry, hints)
+    with st.expander("Connection", icon=":material/settings_ethernet:"):
+        binding = st.selectbox(
+            "Protocol binding",
+            list(BINDINGS),
+            index=list(BINDINGS).index(entry.binding) if entry.binding in BINDINGS else 0,
+            format_func=BINDINGS.__getitem__,
+            key=f"sidebar_binding_{entry.url}",
+        )
+        if binding != entry.binding:
+            session.set_binding(entry.url, binding)
+            st.rerun()
+        if len(session.agents()) > 1:
+            st.button(
+                f"Remove {entry.label}",
+                icon=":material/delete:",
+                on_click=session.remove_agent,
+                args=(entry.url,),
+                key="sidebar_remove_agent",
+            )
+
+
+def _render_credentials_form(entry: AgentEntry, hints: list) -> None:  # type: ignore[type-arg]
+    current = entry.credentials
+    api_header = next((h.header for h in hints if h.kind == "api-key"), current.api_key_header)
+    with st.form(f"sidebar_credentials_{entry.url}", border=False):
+        token = st.text_input("Bearer token", type="password", value=current.bearer_token)
+        header = st.text_input("API key header", value=api_header or "X-API-Key")
+        api_key = st.text_input("API key", type="password", value=current.api_key)
+        extra = st.text_area(
+            "Other headers",
+            value="\n".join(f"{k}: {v}" for k, v in current.headers),
+            placeholder="X-Tenant: acme",
+            help="One `Name: value` per line.",
+        )
+        st.caption(
+            "Kept in this session's memory only: never written to disk, masked in the "
+            "inspector, exports and logs, and sent to this agent's address only."
+        )
+        if st.form_submit_button("Save and reconnect", icon=":material/save:"):
+            headers = tuple(
+                (name.strip(), value.strip())
+                for name, _, value in (line.partition(":") for line in extra.splitlines())
+                if name.strip() and value.strip()
+            )
+            credentials = Credentials(token.strip(), api_key.strip(), header.strip(), headers)
+            session.set_credentials(entry.url, credentials)
 
 
 def _render_loop_status() -> None:

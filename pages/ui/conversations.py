@@ -1,0 +1,86 @@
+"""The conversation menu on the Chat page: switch, new, rename, delete, export, import,
+and the conversation's advanced A2A settings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services import session
+from services.agent import AgentInfo
+from services.workspace import ConversationFileError
+
+
+def render_conversation_menu(info: AgentInfo | None) -> None:
+    current = session.conversation()
+    with st.container(horizontal=True):
+        with st.popover(f":material/forum: {current.label}"):
+            _render_list(current.id)
+        st.button(
+            "New conversation", icon=":material/add_comment:", on_click=session.new_conversation
+        )
+        with st.popover(":material/tune: Advanced"):
+            _render_settings(info)
+
+
+def _render_list(current_id: str) -> None:
+    conversations = session.conversations()
+    ids = [c.id for c in reversed(conversations)]
+    labels = {c.id: f"{c.label} · {len(c.replies)} replies" for c in conversations}
+    chosen = st.radio(
+        "Conversations with this agent", ids, index=ids.index(current_id),
+        format_func=labels.__getitem__, key="chat_conversation_choice",
+    )  # fmt: skip
+    if chosen != current_id:
+        session.select_conversation(chosen)
+        st.rerun()
+    with st.form("chat_rename", border=False):
+        title = st.text_input("Rename", value=session.conversation().title, key="chat_title")
+        if st.form_submit_button("Rename", icon=":material/edit:"):
+            session.rename_conversation(current_id, title)
+            st.rerun()
+    st.download_button(
+        "Export as JSON",
+        data=session.export_current_conversation(),
+        file_name=f"a2a-conversation-{current_id}.json",
+        mime="application/json",
+        icon=":material/download:",
+        key="chat_export",
+    )
+    upload = st.file_uploader("Import a conversation", type=["json"], key="chat_import")
+    if upload is not None and st.button("Open it", icon=":material/upload:", key="chat_import_go"):
+        try:
+            session.import_conversation_file(upload.getvalue().decode("utf-8", "replace"))
+        except ConversationFileError as error:
+            st.error(str(error), icon=":material/error:")
+        else:
+            session.reset_widget("chat_conversation_choice")
+            st.rerun()
+    st.button(
+        "Delete this conversation",
+        icon=":material/delete:",
+        on_click=session.delete_conversation,
+        args=(current_id,),
+        key="chat_delete",
+    )
+
+
+def _render_settings(info: AgentInfo | None) -> None:
+    current = session.conversation()
+    modes = sorted(set(info.output_modes) | set(current.accepted_output_modes)) if info else []
+    chosen = st.multiselect(
+        "Accepted output modes",
+        modes,
+        default=current.accepted_output_modes,
+        key=f"chat_output_modes_{current.id}",
+        help="Sent as acceptedOutputModes; empty lets the agent choose.",
+    )
+    limit = st.number_input(
+        "History length",
+        min_value=0,
+        value=current.history_length,
+        step=1,
+        key=f"chat_history_length_{current.id}",
+        help="Sent as historyLength: how many past messages the agent returns with a task. "
+        "Empty leaves it to the agent.",
+    )
+    session.set_conversation_options(chosen, int(limit) if limit is not None else None)

@@ -1,0 +1,199 @@
+"""The session's agents and their conversations, as plain data with pure operations.
+
+`Workspace` holds the agents this session knows (from secrets, configuration, or added
+in the session), which one is selected, and for each its credentials, binding choice,
+card summary and conversations. Conversations export to JSON (secrets redacted, file
+bytes as base64) and import back for reading offline or continuing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from services.agent import AgentInfo
+from services.auth import Credentials
+from services.errors import AppError
+from services.redact import Redactor
+from services.replies import ArtifactView, Conversation, PartView, Reply, Turn
+
+__all__ = [
+    "AgentEntry",
+    "ConversationFileError",
+    "Workspace",
+    "export_conversation",
+    "import_conversation",
+]
+
+Source = Literal["configured", "secrets", "demo", "session"]
+CONVERSATION_FORMAT = "a2a-streamlit/conversation@1"
+
+
+@dataclass
+class AgentEntry:
+    """One agent this session can talk to, with everything kept for it."""
+
+    url: str
+    name: str = ""
+    source: Source = "session"
+    credentials: Credentials = field(default_factory=Credentials)
+    binding: str = ""  # "" lets the card decide; else "JSONRPC" or "HTTP+JSON"
+    info: AgentInfo | None = None
+    error: AppError | None = None
+    conversations: list[Conversation] = field(default_factory=lambda: [Conversation()])
+    current_conversation: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or (self.info.name if self.info else "") or self.url
+
+    @property
+    def conversation(self) -> Conversation:
+        found = next((c for c in self.conversations if c.id == self.current_conversation), None)
+        if found is None:
+            found = self.conversations[-1]
+            self.current_conversation = found.id
+        return found
+
+    def new_conversation(self) -> Conversation:
+        conversation = Conversation()
+        self.conversations.append(conversation)
+        self.current_conversation = conversation.id
+        return conversation
+
+    def add_conversation(self, conversation: Conversation) -> Conversation:
+        self.conversations.append(conversation)
+        self.current_conversation = conversation.id
+        return conversation
+
+    def select_conversation(self, conversation_id: str) -> None:
+        if any(c.id == conversation_id for c in self.conversations):
+            self.current_conversation = conversation_id
+
+    def rename_conversation(self, conversation_id: str, title: str) -> None:
+        for conversation in self.conversations:
+            if conversation.id == conversation_id:
+                conversation.title = title.strip()
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete it; the agent always keeps at least one (empty) conversation."""
+        self.conversations = [c for c in self.conversations if c.id != conversation_id]
+        if not self.conversations:
+            self.conversations.append(Conversation())
+        if self.current_conversation == conversation_id:
+            self.current_conversation = self.conversations[-1].id
+
+
+@dataclass
+class Workspace:
+    """The agents of one browser session, in the order they were added."""
+
+    agents: dict[str, AgentEntry] = field(default_factory=dict)
+    current: str = ""
+
+    @property
+    def agent(self) -> AgentEntry | None:
+        return self.agents.get(self.current)
+
+    def add(self, url: str, **settings: Any) -> AgentEntry:
+        """The entry for `url`, created with `settings` if new (existing ones are kept)."""
+        url = url.strip()
+        if url not in self.agents:
+            self.agents[url] = AgentEntry(url, **settings)
+        return self.agents[url]
+
+    def select(self, url: str) -> AgentEntry:
+        self.current = url
+        return self.agents[url]
+
+    def remove(self, url: str) -> None:
+        """Forget an agent and its conversations; another one is selected."""
+        self.agents.pop(url, None)
+        if self.current == url:
+            self.current = next(iter(self.agents), "")
+
+
+# --- conversation files ----------------------------------------------------------------------
+
+
+class ConversationFileError(ValueError):
+    """A file that is not a conversation exported by this app."""
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def export_conversation(
+    conversation: Conversation, agent_url: str, redactor: Redactor | None = None
+) -> str:
+    """The conversation as JSON: its messages, tasks, artifacts and files, secrets masked."""
+    body = {
+        "format": CONVERSATION_FORMAT,
+        "agent_url": agent_url,
+        "conversation": _encode(conversation),
+    }
+    text = json.dumps(body, ensure_ascii=False, indent=1)
+    return redactor.text(text) if redactor else text
+
+
+def _part(raw: dict[str, Any]) -> PartView:
+    if isinstance(raw.get("raw"), dict):
+        raw = {**raw, "raw": base64.b64decode(raw["raw"]["$base64"])}
+    return PartView(**raw)
+
+
+def _reply(raw: dict[str, Any]) -> Reply:
+    artifacts = {
+        key: ArtifactView(
+            a["artifact_id"], a.get("name", ""), [_part(p) for p in a["parts"]], a["complete"]
+        )
+        for key, a in raw.get("artifacts", {}).items()
+    }
+    plain = {
+        k: v for k, v in raw.items() if k not in ("artifacts", "message_parts", "status_parts")
+    }
+    return Reply(
+        **plain,
+        artifacts=artifacts,
+        message_parts=[_part(p) for p in raw.get("message_parts", [])],
+        status_parts=[_part(p) for p in raw.get("status_parts", [])],
+    )
+
+
+def import_conversation(text: str) -> tuple[Conversation, str]:
+    """A conversation exported by `export_conversation`, and the agent URL it was with."""
+    try:
+        body = json.loads(text)
+        if body.get("format") != CONVERSATION_FORMAT:
+            raise ConversationFileError(
+                "This file is not a conversation exported by this app (no format marker)."
+            )
+        raw = body["conversation"]
+        turns = [
+            Turn(
+                t["role"],
+                t.get("text", ""),
+                _reply(t["reply"]) if t.get("reply") else None,
+                [_part(p) for p in t.get("files", [])],
+            )
+            for t in raw.get("turns", [])
+        ]
+        settings = {k: v for k, v in raw.items() if k != "turns"}
+        return Conversation(turns=turns, **settings), str(body.get("agent_url", ""))
+    except ConversationFileError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ConversationFileError(
+            f"This file could not be read as a conversation ({type(error).__name__}: {error})."
+        ) from error
