@@ -13,6 +13,7 @@ st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
 page = st.navigation(
     [
         st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+        st.Page("pages/tasks.py", title="Tasks", icon=":material/task_alt:"),
         st.Page("pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"),
         st.Page("pages/loop_health.py", title="Loop health", icon=":material/monitor_heart:"),
     ]

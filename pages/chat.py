@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import streamlit as st
 
@@ -10,12 +11,34 @@ from pages.ui.conversations import render_conversation_menu
 from pages.ui.reply import render_files, render_reply
 from services import session
 from services.errors import AppError
-from services.replies import PartView
+from services.replies import PartView, Reply, ReplyEvent
+from services.runtime import EventStream
 from services.uploads import Upload, accepts_files, check_uploads, to_parts
 
 log = logging.getLogger(__name__)
 USER_AVATAR = ":material/person:"
 AGENT_AVATAR = ":material/smart_toy:"
+
+
+def stream_into(reply: Reply, stream: EventStream[ReplyEvent], key: str) -> None:
+    """Draw `reply` as `stream` fills it; errors end it with one sentence, kept."""
+    body = st.empty()
+    stop = st.empty()
+    stop.button("Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply)
+    try:
+        for batch in stream.batches():
+            for event in batch:
+                reply.apply(event)
+            with body.container():
+                render_reply(reply, live=True)
+    except AppError as error:
+        log.warning("reply failed: %s (%s)", error, session.redact(error.detail))
+        reply.fail(str(error), error.detail)
+    else:
+        reply.finish()
+    stop.empty()
+    with body.container():
+        render_reply(reply, key=key)
 
 
 def stream_reply(text: str, files: list[PartView]) -> None:
@@ -26,25 +49,7 @@ def stream_reply(text: str, files: list[PartView]) -> None:
         st.markdown(text)
         render_files(files, key=f"{turn_key}-sent")
     with st.chat_message("assistant", avatar=AGENT_AVATAR):
-        body = st.empty()
-        stop = st.empty()
-        stop.button(
-            "Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply
-        )
-        try:
-            for batch in stream.batches():
-                for event in batch:
-                    reply.apply(event)
-                with body.container():
-                    render_reply(reply, live=True)
-        except AppError as error:
-            log.warning("reply failed: %s (%s)", error, session.redact(error.detail))
-            reply.fail(str(error), error.detail)
-        else:
-            reply.finish()
-        stop.empty()
-        with body.container():
-            render_reply(reply, key=turn_key)
+        stream_into(reply, stream, turn_key)
 
 
 info = session.agent_info()
@@ -86,14 +91,22 @@ if not conversation.turns and not (prompt or uploads) and info is not None:
                     args=(example,),
                 )
 
+reconnecting = session.take_queued_reconnect()
 for index, turn in enumerate(conversation.turns):
     if turn.reply is None:
         with st.chat_message("user", avatar=USER_AVATAR):
             st.markdown(turn.text)
             render_files(turn.files, key=f"chat-{index}")
-    else:
-        with st.chat_message("assistant", avatar=AGENT_AVATAR):
-            render_reply(turn.reply, key=f"chat-{index}")
+        continue
+    with st.chat_message("assistant", avatar=AGENT_AVATAR):
+        if index == reconnecting:
+            stream_into(turn.reply, session.reconnect(turn.reply), f"chat-{index}")
+        else:
+            render_reply(
+                turn.reply,
+                key=f"chat-{index}",
+                on_reconnect=partial(session.queue_reconnect, index),
+            )
 
 refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
 for refusal in refusals:

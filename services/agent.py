@@ -62,6 +62,7 @@ __all__ = [
     "astream_reply",
     "cancel_task",
     "connect",
+    "connection_for",
     "send_message",
 ]
 
@@ -218,7 +219,8 @@ async def aconnect(runtime: SessionRuntime, url: str, binding: str = "") -> Agen
     return info
 
 
-async def _connection(runtime: SessionRuntime, url: str) -> AgentConnection:
+async def connection_for(runtime: SessionRuntime, url: str) -> AgentConnection:
+    """The agent's client on this runtime's loop, connecting first if needed."""
     # After a runtime rebuild the new loop has no clients yet: connect again.
     if url not in runtime.connections:
         await aconnect(runtime, url)
@@ -264,7 +266,7 @@ async def astream_reply(
     runtime: SessionRuntime, url: str, text: str, options: SendOptions | None = None
 ) -> AsyncIterator[ReplyEvent]:
     """Send `text` and yield the reply's events; non-streaming agents are polled."""
-    connection = await _connection(runtime, url)
+    connection = await connection_for(runtime, url)
     info = connection.info
     record = runtime.recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
     request = (options or SendOptions()).request(text)
@@ -312,7 +314,7 @@ async def _apoll_task(
 
 async def acancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:
     """Ask the agent to cancel `task_id`; returns the task's state afterwards."""
-    connection = await _connection(runtime, url)
+    connection = await connection_for(runtime, url)
     with translate_errors(url):
         task = await connection.client.cancel_task(CancelTaskRequest(id=task_id))
     return to_reply_event(StreamResponse(task=task)).state

@@ -199,6 +199,8 @@ class Reply:
     started_at: float = field(default_factory=time.monotonic)
     ended_at: float | None = None
     stopped: bool = False
+    reconnected: bool = False
+    gaps: list[str] = field(default_factory=list)  # what a reconnect could not fill in
     error: str = ""
     error_detail: str = ""
 
@@ -234,6 +236,19 @@ class Reply:
 
     def finish(self) -> None:
         self.ended_at = time.monotonic()
+        if self.reconnected:
+            self.gaps = [a.name or a.artifact_id for a in self.artifacts.values() if not a.complete]
+
+    def resume(self) -> None:
+        """Start taking events again after a broken stream (a reconnect)."""
+        self.reconnected = True
+        self.error = self.error_detail = ""
+        self.ended_at = None
+
+    @property
+    def can_reconnect(self) -> bool:
+        """A task reply that ended before the task did (stream broken or interrupted)."""
+        return bool(self.task_id) and not self.settled and not self.stopped
 
     def fail(self, message: str, detail: str = "") -> None:
         self.error, self.error_detail = message, detail

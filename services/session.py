@@ -15,13 +15,13 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from services import agent, health
+from services import agent, health, tasks
 from services.auth import Credentials, OriginCredentials
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
 from services.demo_agent import ensure_demo_agent
 from services.errors import AppError
 from services.redact import Redactor, redact_logs
-from services.replies import Conversation, PartView, Reply, ReplyEvent
+from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
 from services.runtime import EventStream, SessionRuntime
 from services.workspace import (
     AgentEntry,
@@ -35,6 +35,8 @@ _REBUILDS = "runtime_rebuilds"
 _WORKSPACE = "workspace"
 _CONNECT_ERROR = "connect_error"
 _QUEUED_PROMPT = "queued_prompt"
+_QUEUED_RECONNECT = "queued_reconnect"
+_TASKS_PAGE = "tasks_page_token"
 _RECORDER = "traffic_recorder"
 _REDACTOR = "redactor"
 _CREDENTIALS = "origin_credentials"
@@ -447,6 +449,67 @@ def send(text: str, files: list[PartView] | None = None) -> tuple[Reply, EventSt
         runtime(), agent_url(), text, options=options, checkpoint=checkpoint
     )
     return reply, stream
+
+
+# --- tasks and reconnect -------------------------------------------------------------------
+
+
+def tasks_page_token() -> str:
+    """Where the Tasks page's list starts ("" is the first page)."""
+    token: str = st.session_state.get(_TASKS_PAGE, "")
+    return token
+
+
+def set_tasks_page_token(token: str) -> None:
+    st.session_state[_TASKS_PAGE] = token
+
+
+def list_tasks(where: tasks.TaskFilter) -> tasks.TaskPage:
+    return tasks.list_tasks(runtime(), agent_url(), where)
+
+
+def get_task(task_id: str) -> tasks.TaskDetail:
+    return tasks.get_task(runtime(), agent_url(), task_id)
+
+
+def cancel_task(task_id: str) -> str:
+    return agent.cancel_task(runtime(), agent_url(), task_id)
+
+
+def subscribe_task(task_id: str) -> EventStream[ReplyEvent]:
+    return tasks.subscribe(runtime(), agent_url(), task_id, checkpoint=checkpoint)
+
+
+def open_task_in_chat(detail: tasks.TaskDetail) -> None:
+    """A new conversation that continues the task: its history, its context, and (if it
+    waits for input) the task itself, so the next message answers it."""
+    entry = current_agent()
+    if entry is None:
+        return
+    stop_reply()
+    opened = Conversation(
+        turns=[t for t in detail.history if t.role == "user"],
+        title=f"Task {detail.id[:8]}",
+        seed_context_id=detail.context_id,
+        seed_task_id=detail.id if detail.reply.needs_input else "",
+    )
+    opened.turns.append(Turn("agent", reply=detail.reply))
+    entry.add_conversation(opened)
+
+
+def queue_reconnect(turn_index: int) -> None:
+    st.session_state[_QUEUED_RECONNECT] = turn_index
+
+
+def take_queued_reconnect() -> int | None:
+    index: int | None = st.session_state.pop(_QUEUED_RECONNECT, None)
+    return index
+
+
+def reconnect(reply: Reply) -> EventStream[ReplyEvent]:
+    """Resume a broken reply: the task now, its live events, then the task again."""
+    reply.resume()
+    return tasks.reconnect(runtime(), agent_url(), reply.task_id, checkpoint=checkpoint)
 
 
 def reset_widget(key: str) -> None:

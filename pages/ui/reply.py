@@ -7,6 +7,7 @@ agent sends is shown, never run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -25,8 +26,15 @@ _STATE_BADGES = {
 }
 
 
-def render_reply(reply: Reply, *, live: bool = False, key: str = "") -> None:
-    """Draw `reply`. `live` skips widgets (drawn once, when the stream ends)."""
+def render_reply(
+    reply: Reply,
+    *,
+    live: bool = False,
+    key: str = "",
+    on_reconnect: Callable[[], None] | None = None,
+) -> None:
+    """Draw `reply`. `live` skips widgets (drawn once, when the stream ends); a broken
+    task reply offers Reconnect when `on_reconnect` is given."""
     log = reply.working_log
     if log:
         done = reply.settled or not live
@@ -52,6 +60,14 @@ def render_reply(reply: Reply, *, live: bool = False, key: str = "") -> None:
         st.caption("Waiting for the agent…")
 
     _render_footer(reply, live=live)
+    if not live and on_reconnect is not None and reply.can_reconnect:
+        st.button(
+            "Reconnect",
+            key=f"{key}-reconnect",
+            icon=":material/sync:",
+            on_click=on_reconnect,
+            help="Resubscribe to the task, fill in what was missed, and follow it to the end.",
+        )
 
 
 def _render_footer(reply: Reply, *, live: bool) -> None:
@@ -63,7 +79,8 @@ def _render_footer(reply: Reply, *, live: bool) -> None:
     elif not live and not reply.settled and not reply.stopped:
         st.warning(
             "This reply was interrupted before it finished (the page reran or the "
-            "connection dropped). What arrived is kept; send the message again if needed.",
+            "connection dropped). What arrived is kept"
+            + ("; Reconnect follows the task to its end." if reply.task_id else "."),
             icon=":material/link_off:",
         )
     bits = []
@@ -74,6 +91,10 @@ def _render_footer(reply: Reply, *, live: bool) -> None:
         bits.append(":gray-badge[:material/chat: message]")  # a direct reply, no task
     if reply.stopped:
         bits.append("stopped by you")
+    if reply.reconnected:
+        bits.append(":violet-badge[:material/sync: reconnected]")
+    if reply.gaps and not live:
+        bits.append(f"could not fill in: {', '.join(_escape(g) for g in reply.gaps)}")
     if reply.needs_input and not live:
         bits.append("the agent is waiting for your answer: reply below to continue this task")
     if reply.ended_at is not None:
