@@ -20,8 +20,9 @@ USER_AVATAR = ":material/person:"
 AGENT_AVATAR = ":material/smart_toy:"
 
 
-def stream_into(reply: Reply, stream: EventStream[ReplyEvent], key: str) -> None:
-    """Draw `reply` as `stream` fills it; errors end it with one sentence, kept."""
+def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> None:
+    """Draw turn `index`'s reply as `stream` fills it; errors end it with one sentence."""
+    key = f"chat-{index}"
     body = st.empty()
     stop = st.empty()
     stop.button("Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply)
@@ -38,18 +39,18 @@ def stream_into(reply: Reply, stream: EventStream[ReplyEvent], key: str) -> None
         reply.finish()
     stop.empty()
     with body.container():
-        render_reply(reply, key=key)
+        render_reply(reply, key=key, on_reconnect=partial(session.queue_reconnect, index))
 
 
 def stream_reply(text: str, files: list[PartView]) -> None:
     """Send `text` (and files) and draw the reply as it streams; it is kept in history."""
     reply, stream = session.send(text, files)
-    turn_key = f"chat-{len(session.conversation().turns) - 1}"
+    index = len(session.conversation().turns) - 1
     with st.chat_message("user", avatar=USER_AVATAR):
         st.markdown(text)
-        render_files(files, key=f"{turn_key}-sent")
+        render_files(files, key=f"chat-{index}-sent")
     with st.chat_message("assistant", avatar=AGENT_AVATAR):
-        stream_into(reply, stream, turn_key)
+        stream_into(reply, stream, index)
 
 
 info = session.agent_info()
@@ -100,7 +101,7 @@ for index, turn in enumerate(conversation.turns):
         continue
     with st.chat_message("assistant", avatar=AGENT_AVATAR):
         if index == reconnecting:
-            stream_into(turn.reply, session.reconnect(turn.reply), f"chat-{index}")
+            stream_into(turn.reply, session.reconnect(turn.reply), index)
         else:
             render_reply(
                 turn.reply,

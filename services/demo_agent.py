@@ -4,7 +4,12 @@ Built on a2a-sdk's server side (AgentExecutor, DefaultRequestHandler, Starlette 
 and served by uvicorn on 127.0.0.1. The app starts one per process when no agent is
 configured (`ensure_demo_agent`); it also runs alone:
 
-    python -m services.demo_agent --port 9999
+    python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
+
+Besides the chat scenarios it receives files (summarised and echoed back byte for
+byte), returns files and data (a PNG chart, a URL file served at `/files/...`, a JSON
+object), serves an extended card (`GetExtendedAgentCard`), and can require a bearer
+token and/or an API key (`DemoAuth`).
 """
 
 from __future__ import annotations
@@ -12,11 +17,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import hashlib
+import hmac
 import logging
 import re
 import socket
+import struct
 import threading
 import time
+import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -28,6 +38,7 @@ from a2a.helpers.proto_helpers import (
     new_task,
     new_text_message,
     new_text_part,
+    new_url_part,
 )
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
@@ -44,22 +55,41 @@ from a2a.types.a2a_pb2 import (
     AgentInterface,
     AgentProvider,
     AgentSkill,
+    APIKeySecurityScheme,
+    HTTPAuthSecurityScheme,
     Message,
+    Part,
+    SecurityRequirement,
+    SecurityScheme,
+    StringList,
     TaskState,
 )
-from a2a.utils.constants import PROTOCOL_VERSION_CURRENT, TransportProtocol
+from a2a.utils.constants import (
+    AGENT_CARD_WELL_KNOWN_PATH,
+    PROTOCOL_VERSION_CURRENT,
+    TransportProtocol,
+)
 from anyio.from_thread import start_blocking_portal
 from starlette.applications import Starlette
-from starlette.types import ASGIApp
+from starlette.authentication import AuthCredentials, SimpleUser
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.runtime import name_native_thread
 
 __all__ = [
     "DemoAgentServer",
+    "DemoAuth",
     "DemoTiming",
     "LoopbackServer",
     "build_agent_card",
     "build_app",
+    "build_extended_agent_card",
+    "chart_png",
     "ensure_demo_agent",
 ]
 
@@ -116,9 +146,31 @@ HELP_TEXT = (
     "I'm the demo agent. Try: **explain streaming** (a long streamed answer), "
     "**search for A2A news** (live status updates), **book a trip** (a multi-turn "
     "task), **run a slow task** (try Stop), **make a task that fails**, "
-    "**generate a sales report** (JSON and CSV artifacts), or tell me your name "
-    "and ask for it later."
+    "**generate a sales report** (JSON and CSV artifacts), **draw a chart image** "
+    "(a PNG, a linked file and JSON), attach a file (I echo it back), or tell me "
+    "your name and ask for it later."
 )
+
+INPUT_MODES = [
+    "text/plain",
+    "image/png",
+    "image/jpeg",
+    "text/csv",
+    "application/json",
+    "application/pdf",
+]
+
+# Files the app serves publicly at /files/{name}; the chart scenario links to one.
+PUBLIC_FILES: dict[str, tuple[str, str]] = {
+    "readme.txt": (
+        "A2A Demo Agent\n\nThis file is served by the demo agent at /files/readme.txt and "
+        "reaches you as a URL file part: the client fetches it, not the agent.\n",
+        "text/plain; charset=utf-8",
+    ),
+}
+
+# The chart plots Q3 of the sales report, region by region.
+_CHART_SERIES: dict[str, int] = {"North": 150, "South": 117, "East": 160, "West": 121}
 
 
 @dataclass(frozen=True)
@@ -131,6 +183,25 @@ class DemoTiming:
     slow_chunks: int = 35  # the slow task's length (35 s at one a second)
 
 
+@dataclass(frozen=True)
+class DemoAuth:
+    """Credentials the demo agent requires: a bearer token, an API key, or either one.
+
+    The secrets stay out of `repr`, so they never reach a log line.
+    """
+
+    bearer_token: str | None = field(default=None, repr=False)
+    api_key: str | None = field(default=None, repr=False)  # sent in the X-API-Key header
+
+    def __post_init__(self) -> None:
+        if not (self.bearer_token or self.api_key):
+            raise ValueError("DemoAuth needs a bearer_token, an api_key or both")
+
+
+API_KEY_HEADER = "X-API-Key"
+_REALM = "A2A Demo Agent"
+
+
 def _words(text: str) -> list[str]:
     """Split into chunks that join back to exactly `text` (whitespace kept)."""
     return re.split(r"(?<=\s)(?=\S)", text)
@@ -139,6 +210,7 @@ def _words(text: str) -> list[str]:
 def _route(text: str) -> str:
     lowered = text.lower()
     for keyword, scenario in (
+        ("admin", "admin"),  # before "report": "Show the admin report"
         ("explain", "long"),
         ("stream", "long"),
         ("search", "search"),
@@ -146,11 +218,64 @@ def _route(text: str) -> str:
         ("trip", "trip"),
         ("slow", "slow"),
         ("fail", "fail"),
+        ("image", "chart"),
+        ("chart", "chart"),
         ("report", "report"),
     ):
         if keyword in lowered:
             return scenario
     return "chat"
+
+
+def chart_png(values: dict[str, int], width: int = 64, height: int = 32) -> bytes:
+    """A small bar chart as a valid PNG (8-bit RGB), built with zlib and struct only.
+
+    One bar per value, scaled to the tallest, on white with a grey baseline. The
+    bytes are the same for the same input (zlib is deterministic).
+    """
+    colors = [(66, 133, 244), (219, 68, 55), (244, 180, 0), (15, 157, 88)]
+    top = max(values.values(), default=1) or 1
+    slot = width // max(len(values), 1)
+    heights = [round(v / top * (height - 4)) for v in values.values()]
+
+    def pixel(x: int, y: int) -> tuple[int, int, int]:
+        if y == height - 1:
+            return (96, 96, 96)  # the baseline
+        bar, offset = divmod(x, slot)
+        if bar < len(heights) and 2 <= offset < slot - 2 and y >= height - 1 - heights[bar]:
+            return colors[bar % len(colors)]
+        return (255, 255, 255)
+
+    # Each scanline starts with filter type 0 (None), then R, G, B per pixel.
+    scanlines = b"".join(
+        b"\x00" + bytes(c for x in range(width) for c in pixel(x, y)) for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(scanlines, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _file_parts(message: Message) -> list[Part]:
+    return [part for part in message.parts if part.HasField("raw") or part.HasField("url")]
+
+
+def _describe_file(part: Part, index: int) -> str:
+    name = part.filename or f"file {index}"
+    media_type = part.media_type or "unknown type"
+    if part.HasField("url"):
+        # Never fetched: the demo agent makes no network calls.
+        return f"**{name}** · {media_type} · link {part.url} (not fetched)"
+    digest = hashlib.sha256(part.raw).hexdigest()[:12]
+    return f"**{name}** · {media_type} · {len(part.raw):,} bytes · sha256 {digest}"
 
 
 @dataclass
@@ -164,10 +289,12 @@ class _Memory:
 class DemoAgentExecutor(AgentExecutor):
     """Routes each message to a scenario by keyword; no LLM, no network."""
 
-    def __init__(self, timing: DemoTiming | None = None) -> None:
+    def __init__(self, timing: DemoTiming | None = None, base_url: str = "") -> None:
         self.timing = timing or DemoTiming()
+        self.base_url = base_url.rstrip("/")  # for the URL parts it hands out
         self._memory: dict[str, _Memory] = {}
         self._trips: dict[str, list[str]] = {}
+        self._runs: Counter[str] = Counter()  # scenario -> runs, for the admin report
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         assert context.task_id and context.context_id and context.message
@@ -179,7 +306,9 @@ class DemoAgentExecutor(AgentExecutor):
             await self._trip(updater, text)
             return
 
-        scenario = _route(text)
+        # Attached files win over keywords: the text is acknowledged in the summary.
+        scenario = "files" if _file_parts(context.message) else _route(text)
+        self._runs[scenario] += 1
         if scenario == "chat":
             await event_queue.enqueue_event(self._chat(context.context_id, text))
             return
@@ -200,8 +329,14 @@ class DemoAgentExecutor(AgentExecutor):
             "slow": self._slow,
             "fail": self._fail,
             "report": self._report,
+            "chart": self._chart,
         }
-        await handlers[scenario](updater, text)
+        if scenario == "files":
+            await self._files(updater, context.message, text)
+        elif scenario == "admin":
+            await self._admin(updater, context)
+        else:
+            await handlers[scenario](updater, text)
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         assert context.task_id and context.context_id
@@ -335,12 +470,94 @@ class DemoAgentExecutor(AgentExecutor):
             updater.new_agent_message([new_text_part("The report is ready: JSON and CSV.")])
         )
 
+    async def _files(self, updater: TaskUpdater, message: Message, text: str) -> None:
+        await updater.start_work()
+        files = _file_parts(message)
+        lines = [f"Received {len(files)} file(s):", ""]
+        lines += [f"- {_describe_file(part, i)}" for i, part in enumerate(files, 1)]
+        if text:
+            lines += ["", f'You also said: "{text}"']
+        await updater.add_artifact(
+            [new_text_part("\n".join(lines) + "\n", media_type="text/markdown")],
+            name="received",
+            last_chunk=True,
+        )
+        # Echo each raw file untouched, so a client can check the round trip byte for byte.
+        for index, part in enumerate(files, 1):
+            if part.HasField("raw"):
+                name = part.filename or f"file {index}"
+                echo = new_raw_part(part.raw, media_type=part.media_type, filename=part.filename)
+                await updater.add_artifact([echo], name=name, last_chunk=True)
+        await updater.complete()
+
+    async def _chart(self, updater: TaskUpdater, _text: str) -> None:
+        await updater.start_work(updater.new_agent_message([new_text_part("Drawing the chart…")]))
+        await asyncio.sleep(self.timing.step_delay)
+        await updater.add_artifact(
+            [new_raw_part(chart_png(_CHART_SERIES), media_type="image/png", filename="chart.png")],
+            name="chart.png",
+            last_chunk=True,
+        )
+        await updater.add_artifact(
+            [new_url_part(f"{self.base_url}/files/readme.txt", "text/plain", "readme.txt")],
+            name="readme.txt",
+            last_chunk=True,
+        )
+        # Nested, not a list of rows: clients should show it as JSON, not as a table.
+        details = {
+            "chart": {
+                "title": "Q3 sales by region",
+                "kind": "bar",
+                "size": {"width": 64, "height": 32, "unit": "px"},
+                "series": _CHART_SERIES,
+            },
+            "source": {"report": "quarterly_sales", "quarter": "q3", "currency": "kEUR"},
+        }
+        await updater.add_artifact(
+            [new_data_part(details, media_type="application/json")],
+            name="chart.json",
+            last_chunk=True,
+        )
+        await updater.complete(
+            updater.new_agent_message(
+                [new_text_part("The chart is ready: a PNG, a linked text file and its data.")]
+            )
+        )
+
+    async def _admin(self, updater: TaskUpdater, context: RequestContext) -> None:
+        await updater.start_work()
+        user = context.call_context.user
+        caller = (
+            f"authenticated as `{user.user_name}`"
+            if user.is_authenticated
+            else "anonymous (this agent runs without authentication)"
+        )
+        rows = "".join(f"| {name} | {count} |\n" for name, count in sorted(self._runs.items()))
+        report = (
+            "## Admin report\n\n"
+            f"Caller: {caller}.\n\n"
+            "| Scenario | Runs |\n|---|---|\n"
+            f"{rows}\n"
+            f"Conversations remembered: {len(self._memory)} · trips in progress: "
+            f"{len(self._trips)}.\n"
+        )
+        await updater.add_artifact(
+            [new_text_part(report, media_type="text/markdown")],
+            name="admin-report",
+            last_chunk=True,
+        )
+        await updater.complete()
+
 
 # --- the card and the app ------------------------------------------------------------
 
 
-def build_agent_card(base_url: str) -> AgentCard:
-    """The demo agent's card, served at `/.well-known/agent-card.json`."""
+def build_agent_card(base_url: str, *, auth: DemoAuth | None = None) -> AgentCard:
+    """The demo agent's card, served at `/.well-known/agent-card.json`.
+
+    With `auth`, it declares the matching security schemes ("bearer", "apiKey"), each
+    one enough on its own (one security requirement per scheme).
+    """
     base_url = base_url.rstrip("/")
 
     def skill(skill_id: str, name: str, description: str, *examples: str) -> AgentSkill:
@@ -368,9 +585,21 @@ def build_agent_card(base_url: str) -> AgentCard:
                 protocol_version=PROTOCOL_VERSION_CURRENT,
             ),
         ],
-        capabilities=AgentCapabilities(streaming=True, push_notifications=False),
-        default_input_modes=["text/plain"],
-        default_output_modes=["text/markdown", "application/json", "text/csv"],
+        capabilities=AgentCapabilities(
+            streaming=True, push_notifications=False, extended_agent_card=True
+        ),
+        security_schemes=_security_schemes(auth),
+        security_requirements=[
+            SecurityRequirement(schemes={name: StringList()}) for name in _security_schemes(auth)
+        ],
+        default_input_modes=INPUT_MODES,
+        default_output_modes=[
+            "text/markdown",
+            "application/json",
+            "text/csv",
+            "image/png",
+            "text/plain",
+        ],
         skills=[
             skill(
                 "explain",
@@ -415,30 +644,161 @@ def build_agent_card(base_url: str) -> AgentCard:
                 "My name is Ada",
                 "What is my name?",
             ),
+            skill(
+                "chart",
+                "Chart, file and data",
+                "A PNG chart, a URL file part the agent serves, and a nested JSON object.",
+                "Draw a chart image",
+            ),
+            AgentSkill(
+                id="files",
+                name="Receive files",
+                description=(
+                    "Attach files: a summary with sizes and SHA-256 digests, and each "
+                    "file echoed back byte for byte."
+                ),
+                tags=["demo", "files"],
+                input_modes=INPUT_MODES,
+            ),
         ],
     )
 
 
+def _security_schemes(auth: DemoAuth | None) -> dict[str, SecurityScheme]:
+    schemes: dict[str, SecurityScheme] = {}
+    if auth and auth.bearer_token:
+        schemes["bearer"] = SecurityScheme(
+            http_auth_security_scheme=HTTPAuthSecurityScheme(
+                scheme="Bearer", description="Authorization: Bearer <token>"
+            )
+        )
+    if auth and auth.api_key:
+        schemes["apiKey"] = SecurityScheme(
+            api_key_security_scheme=APIKeySecurityScheme(
+                location="header", name=API_KEY_HEADER, description="An API key header"
+            )
+        )
+    return schemes
+
+
+def build_extended_agent_card(card: AgentCard) -> AgentCard:
+    """The card for callers who may call the agent: `card` plus the admin skill.
+
+    Served by `GetExtendedAgentCard` (JSON-RPC) and `GET /rest/extendedAgentCard`.
+    """
+    extended = AgentCard()
+    extended.CopyFrom(card)
+    extended.description = (
+        f"{card.description} This extended card is for callers who may call the agent: "
+        "it adds an admin report of what the agent has handled since it started."
+    )
+    extended.skills.append(
+        AgentSkill(
+            id="admin",
+            name="Admin report",
+            description="Which scenarios ran and how often, and who is asking.",
+            tags=["demo", "admin"],
+            examples=["Show the admin report"],
+        )
+    )
+    return extended
+
+
+class _RequireCredentials:
+    """ASGI middleware: every HTTP request needs a valid credential, except public ones.
+
+    Public: GET/HEAD of the agent card and of the files under `/files/` (exact paths, so
+    the SDK's `/{tenant}/...` REST mount cannot be reached through them). A request
+    passes with `Authorization: Bearer <token>` when a token is configured, or with
+    `X-API-Key: <key>` when a key is; otherwise it gets 401, a JSON `{"error": ...}`
+    and a `WWW-Authenticate` challenge per configured scheme.
+    """
+
+    def __init__(self, app: ASGIApp, auth: DemoAuth) -> None:
+        self.app = app
+        self.auth = auth
+        self.public = {AGENT_CARD_WELL_KNOWN_PATH, *(f"/files/{name}" for name in PUBLIC_FILES)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (
+            scope["method"] in ("GET", "HEAD") and scope["path"] in self.public
+        ):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else ""
+        api_key = headers.get(API_KEY_HEADER, "")
+        if _matches(bearer, self.auth.bearer_token) or _matches(api_key, self.auth.api_key):
+            # A user in the scope makes the SDK's call context authenticated; every
+            # credential maps to the same user, so all callers share one task list.
+            scope["user"] = SimpleUser("demo-user")
+            scope["auth"] = AuthCredentials(["authenticated"])
+            await self.app(scope, receive, send)
+            return
+        presented = bool(headers.get("authorization") or api_key)
+        response = JSONResponse(
+            {"error": "invalid credentials" if presented else "missing credentials"},
+            status_code=401,
+            headers={"WWW-Authenticate": self._challenge(invalid_bearer=bool(bearer))},
+        )
+        await response(scope, receive, send)
+
+    def _challenge(self, *, invalid_bearer: bool) -> str:
+        challenges = []
+        if self.auth.bearer_token:
+            error = ', error="invalid_token"' if invalid_bearer else ""
+            challenges.append(f'Bearer realm="{_REALM}"{error}')
+        if self.auth.api_key:
+            challenges.append(f'ApiKey realm="{_REALM}", header="{API_KEY_HEADER}"')
+        return ", ".join(challenges)
+
+
+def _matches(given: str, expected: str | None) -> bool:
+    # Constant-time, so response times do not leak how much of a secret was right.
+    return bool(given and expected) and hmac.compare_digest(
+        given.encode(), (expected or "").encode()
+    )
+
+
+async def _public_file(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in PUBLIC_FILES:
+        return PlainTextResponse("Not Found", status_code=404)
+    text, media_type = PUBLIC_FILES[name]
+    return PlainTextResponse(text, media_type=media_type)
+
+
 def build_app(
-    base_url: str, timing: DemoTiming | None = None, *, streaming: bool = True
+    base_url: str,
+    timing: DemoTiming | None = None,
+    *,
+    streaming: bool = True,
+    auth: DemoAuth | None = None,
 ) -> Starlette:
     """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
 
     `streaming=False` serves a card without streaming, for clients' polling paths.
+    `auth` requires its credentials on everything but the card and `/files/...`.
     """
-    card = build_agent_card(base_url)
+    card = build_agent_card(base_url, auth=auth)
     card.capabilities.streaming = streaming
     handler = DefaultRequestHandler(
-        agent_executor=DemoAgentExecutor(timing),
+        agent_executor=DemoAgentExecutor(timing, base_url),
         task_store=InMemoryTaskStore(),
         agent_card=card,
+        extended_agent_card=build_extended_agent_card(card),
     )
     routes = [
         *create_agent_card_routes(card),
+        # Before the REST routes: they mount `/{tenant}` at the root, which would
+        # otherwise take `/files/...` for a tenant and answer 404.
+        Route("/files/{name}", _public_file, methods=["GET"]),
         *create_jsonrpc_routes(handler, rpc_url="/", enable_v0_3_compat=True),
         *create_rest_routes(handler, path_prefix="/rest", enable_v0_3_compat=True),
     ]
-    return Starlette(routes=routes)
+    middleware = [Middleware(_RequireCredentials, auth=auth)] if auth else []
+    return Starlette(routes=routes, middleware=middleware)
 
 
 # --- running it in-process ----------------------------------------------------------
@@ -511,10 +871,15 @@ class DemoAgentServer(LoopbackServer):
     """The demo agent on 127.0.0.1 (a free port unless `port` is given)."""
 
     def __init__(
-        self, *, port: int = 0, timing: DemoTiming | None = None, streaming: bool = True
+        self,
+        *,
+        port: int = 0,
+        timing: DemoTiming | None = None,
+        streaming: bool = True,
+        auth: DemoAuth | None = None,
     ) -> None:
         super().__init__(
-            lambda url: build_app(url, timing, streaming=streaming),
+            lambda url: build_app(url, timing, streaming=streaming, auth=auth),
             port=port,
             thread_name=_THREAD_NAME,
         )
@@ -538,10 +903,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the A2A demo agent on its own.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9999)
+    parser.add_argument("--bearer-token", help="require this bearer token")
+    parser.add_argument("--api-key", help=f"require this API key (in {API_KEY_HEADER})")
     args = parser.parse_args()
     base_url = f"http://{args.host}:{args.port}"
+    auth = (
+        DemoAuth(bearer_token=args.bearer_token, api_key=args.api_key)
+        if args.bearer_token or args.api_key
+        else None
+    )
     print(f"A2A demo agent at {base_url}  (card: {base_url}/.well-known/agent-card.json)")  # noqa: T201
-    uvicorn.run(build_app(base_url), host=args.host, port=args.port, log_level="info")
+    if auth:
+        print("Requests need a credential; the card and /files/... stay public.")  # noqa: T201
+    app = build_app(base_url, auth=auth)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -97,8 +97,8 @@ class ReplyEvent:
         return self.state in FINAL_STATES
 
 
-def _artifact_view(artifact: Artifact) -> ArtifactView:
-    return ArtifactView(artifact.artifact_id, artifact.name, _parts(artifact.parts), complete=True)
+def _artifact_view(artifact: Artifact, complete: bool) -> ArtifactView:
+    return ArtifactView(artifact.artifact_id, artifact.name, _parts(artifact.parts), complete)
 
 
 def _message_event(message: Message, **ids: str) -> dict[str, Any]:
@@ -108,13 +108,16 @@ def _message_event(message: Message, **ids: str) -> dict[str, Any]:
 
 def _task_event(task: Task) -> dict[str, Any]:
     parts = _parts(task.status.message.parts)
+    state = state_name(task.status.state)
+    # A snapshot's artifacts are whole only once the task is over; before, more may come.
+    done = state in FINAL_STATES
     return {
         "task_id": task.id,
         "context_id": task.context_id,
-        "state": state_name(task.status.state),
+        "state": state,
         "parts": parts,
         "text": _text(parts),
-        "artifacts": [_artifact_view(a) for a in task.artifacts],
+        "artifacts": [_artifact_view(a, done) for a in task.artifacts],
     }
 
 

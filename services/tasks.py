@@ -48,11 +48,7 @@ __all__ = [
     "subscribe",
 ]
 
-STATES = [
-    state_name(s)
-    for s in TaskState.values()
-    if s != TaskState.TASK_STATE_UNSPECIFIED
-]
+STATES = [state_name(s) for s in TaskState.values() if s != TaskState.TASK_STATE_UNSPECIFIED]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -202,5 +203,64 @@ def header_spy(app_factory: Callable[[str], Any], seen: list[str]) -> Callable[[
             await app(scope, receive, send)
 
         return spy
+
+    return factory
+
+
+def cutting_proxy(upstream: str, cut_after_frames: int) -> Callable[[str], Starlette]:
+    """A pass-through proxy to `upstream` that drops the first streamed reply after
+    `cut_after_frames` SSE frames, as a network failure would, while the agent carries
+    on. Everything after that (GetTask, SubscribeToTask, the next message) goes through.
+    """
+    from starlette.responses import StreamingResponse
+
+    state = {"cut": False}
+
+    def factory(base_url: str) -> Starlette:
+        async def card(_request: Request) -> Response:
+            async with httpx.AsyncClient() as client:
+                upstream_card = await client.get(f"{upstream}/.well-known/agent-card.json")
+            # Point the card's interfaces at the proxy.
+            return Response(
+                upstream_card.text.replace(upstream, base_url), media_type="application/json"
+            )
+
+        async def rpc(request: Request) -> Response:
+            body = await request.body()
+            cut = json.loads(body).get("method") == "SendStreamingMessage" and not state["cut"]
+            state["cut"] = state["cut"] or cut
+            client = httpx.AsyncClient(timeout=30)
+            forwarded = client.build_request(
+                "POST",
+                f"{upstream}/",
+                content=body,
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            )
+            response = await client.send(forwarded, stream=True)
+
+            async def relay() -> AsyncIterator[bytes]:
+                frames = 0
+                try:
+                    async for chunk in response.aiter_raw():
+                        yield chunk
+                        frames += chunk.count(b"\n\n") + chunk.count(b"\r\n\r\n")
+                        if cut and frames >= cut_after_frames:
+                            raise ConnectionResetError("cut by the test proxy (on purpose)")
+                finally:
+                    await response.aclose()
+                    await client.aclose()
+
+            return StreamingResponse(
+                relay(),
+                status_code=response.status_code,
+                media_type=response.headers.get("content-type"),
+            )
+
+        return Starlette(
+            routes=[
+                Route("/.well-known/agent-card.json", card, methods=["GET"]),
+                Route("/", rpc, methods=["POST"]),
+            ]
+        )
 
     return factory
