@@ -8,20 +8,22 @@ through the SDK's compat transports.
 
 from __future__ import annotations
 
-import json
+import copy
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import anyio
 import httpx
-from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
-from a2a.client.errors import AgentCardResolutionError
+from a2a.client import Client, ClientConfig, ClientFactory
+from a2a.client.card_resolver import parse_agent_card
 from a2a.types.a2a_pb2 import (
     AgentCard,
     CancelTaskRequest,
+    GetExtendedAgentCardRequest,
     GetTaskRequest,
     Message,
     Part,
@@ -33,13 +35,13 @@ from a2a.utils.constants import TransportProtocol
 from google.protobuf.json_format import MessageToDict, ParseError
 
 from services.capture import capturing
+from services.card_check import CardWarning, card_differences, check_card
 from services.errors import (
     AgentTimeout,
     AppError,
     InvalidCard,
     InvalidUrl,
     NotAnAgent,
-    translate,
     translate_errors,
 )
 from services.replies import (
@@ -96,7 +98,12 @@ class AgentInfo:
     output_modes: tuple[str, ...] = ()
     extended_card: bool = False  # the card offers an extended card to authenticated callers
     skills: tuple[SkillInfo, ...] = ()
-    card: dict[str, Any] = field(default_factory=dict)
+    card: dict[str, Any] = field(default_factory=dict)  # as the SDK parsed it
+    raw_card: dict[str, Any] = field(default_factory=dict)  # as the agent published it
+    warnings: tuple[CardWarning, ...] = ()
+    extended: dict[str, Any] | None = None  # the extended card, when fetched
+    extended_changes: tuple[str, ...] = ()
+    extended_error: str = ""
 
 
 @dataclass
@@ -126,30 +133,49 @@ def _card_urls(url: str) -> list[str]:
     return [url.rstrip("/") + path for path in CARD_PATHS]
 
 
-async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, str]:
-    """Fetch and parse an agent card from a base URL or a card URL; returns (card, card URL)."""
+@dataclass(frozen=True)
+class _Miss:
+    """A card URL that held no card: a 404, or something that is not JSON."""
+
+    reason: Literal["404", "not-json"]
+    error: Exception
+
+
+async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, str, dict[str, Any]]:
+    """Fetch and parse an agent card from a base URL or a card URL.
+
+    Returns the parsed card, the URL it came from, and the JSON exactly as published
+    (the card checks judge what the agent wrote, not the SDK's cleaned-up parse).
+    """
     url = _check_url(url)
     candidates = _card_urls(url)
-    misses: list[AgentCardResolutionError] = []
+    misses: list[_Miss] = []
     for card_url in candidates:
-        resolver = A2ACardResolver(http, card_url, agent_card_path="")
-        try:
-            return await resolver.get_agent_card(), card_url
-        except AgentCardResolutionError as error:
-            cause = error.__cause__
-            # A 404, or a page that is not JSON (an HTML catch-all): try the next path.
-            if error.status_code == 404 or isinstance(cause, json.JSONDecodeError):
-                misses.append(error)
+        with translate_errors(url):
+            response = await http.get(card_url)
+            try:
+                response.raise_for_status()
+            except httpx.HTTPStatusError as error:
+                if response.status_code != 404:
+                    raise
+                misses.append(_Miss("404", error))
                 continue
-            if isinstance(cause, ParseError):
-                raise InvalidCard(
-                    f"The agent card at {card_url} is not a valid A2A card ({cause}). "
-                    "Fix the card, or try another agent.",
-                    detail=str(error),
-                ) from error
-            raise translate(error, url) from error
-    first = misses[0]
-    if isinstance(first.__cause__, json.JSONDecodeError):
+        try:
+            raw = response.json()
+        except ValueError as error:  # an HTML catch-all page, say: try the next path
+            misses.append(_Miss("not-json", error))
+            continue
+        try:
+            # parse_agent_card rewrites legacy (0.3) fields in place: give it a copy.
+            return parse_agent_card(copy.deepcopy(raw)), card_url, raw
+        except (ParseError, TypeError, AttributeError, ValueError) as error:
+            raise InvalidCard(
+                f"The agent card at {card_url} is not a valid A2A card ({error}). "
+                "Fix the card, or try another agent.",
+                detail=repr(error),
+            ) from error
+    detail = "; ".join(f"{c}: {m.error}" for c, m in zip(candidates, misses, strict=False))
+    if misses[0].reason == "not-json":
         message = (
             f"{candidates[0]} returned a web page or other non-JSON content, not an agent "
             "card. Check that the URL points at an A2A agent."
@@ -160,10 +186,12 @@ async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, s
             f"No agent card found at {url} (tried {tried}). "
             "Check the URL, or paste the card's full URL."
         )
-    raise NotAnAgent(message, detail="; ".join(str(m) for m in misses)) from first
+    raise NotAnAgent(message, detail=detail) from misses[0].error
 
 
-def _info(url: str, card_url: str, card: AgentCard, binding: str = "") -> AgentInfo:
+def _info(
+    url: str, card_url: str, card: AgentCard, raw: dict[str, Any], binding: str = ""
+) -> AgentInfo:
     wanted = [binding] if binding else BINDINGS
     interface = next((i for i in card.supported_interfaces if i.protocol_binding in wanted), None)
     if interface is None:
@@ -188,16 +216,21 @@ def _info(url: str, card_url: str, card: AgentCard, binding: str = "") -> AgentI
         extended_card=card.capabilities.extended_agent_card,
         skills=tuple(SkillInfo(s.name, s.description, tuple(s.examples)) for s in card.skills),
         card=MessageToDict(card),
+        raw_card=raw,
+        warnings=tuple(check_card(raw)),
     )
 
 
-async def aconnect(runtime: SessionRuntime, url: str, binding: str = "") -> AgentInfo:
+async def aconnect(
+    runtime: SessionRuntime, url: str, binding: str = "", *, extended: bool = False
+) -> AgentInfo:
     """Resolve the agent's card and build its a2a-sdk client on the runtime's loop.
 
-    `binding` ("JSONRPC" or "HTTP+JSON") overrides the card's preference.
+    `binding` ("JSONRPC" or "HTTP+JSON") overrides the card's preference; `extended`
+    also fetches the extended card when the agent offers one (callers with credentials).
     """
-    card, card_url = await aresolve_card(runtime.http, url)
-    info = _info(url, card_url, card, binding)
+    card, card_url, raw = await aresolve_card(runtime.http, url)
+    info = _info(url, card_url, card, raw, binding)
     config = ClientConfig(
         httpx_client=runtime.http,
         streaming=True,
@@ -212,11 +245,29 @@ async def aconnect(runtime: SessionRuntime, url: str, binding: str = "") -> Agen
         raise InvalidCard(
             f"The agent card at {card_url} cannot be used: {error}.", detail=repr(error)
         ) from error
+    if extended and info.extended_card:
+        info = await _with_extended_card(client, url, info)
     previous = runtime.connections.pop(url, None)
     if previous is not None:
         await previous.client.close()
     runtime.connections[url] = AgentConnection(info, card, client)
     return info
+
+
+async def _with_extended_card(client: Client, url: str, info: AgentInfo) -> AgentInfo:
+    """`info` with the extended card's skills and what it adds; on failure, why not."""
+    try:
+        with translate_errors(url):
+            card = await client.get_extended_agent_card(GetExtendedAgentCardRequest())
+    except AppError as error:
+        return replace(info, extended_error=f"No extended card: {error}")
+    extended = MessageToDict(card)
+    return replace(
+        info,
+        extended=extended,
+        extended_changes=tuple(card_differences(info.card, extended)),
+        skills=tuple(SkillInfo(s.name, s.description, tuple(s.examples)) for s in card.skills),
+    )
 
 
 async def connection_for(runtime: SessionRuntime, url: str) -> AgentConnection:
@@ -323,9 +374,11 @@ async def acancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:
 # --- sync twins for the script thread ---------------------------------------------------
 
 
-def connect(runtime: SessionRuntime, url: str, binding: str = "") -> AgentInfo:
+def connect(
+    runtime: SessionRuntime, url: str, binding: str = "", *, extended: bool = False
+) -> AgentInfo:
     """Resolve `url`'s card and build its client; raises the project's errors."""
-    return runtime.call(aconnect, runtime, url, binding)
+    return runtime.call(partial(aconnect, runtime, url, binding, extended=extended))
 
 
 def send_message(

@@ -121,6 +121,13 @@ def translate(error: Exception, url: str, *, streaming: bool = False) -> AppErro
             detail=detail,
         )
     status = _first(error, httpx.HTTPStatusError)
+    if isinstance(status, httpx.HTTPStatusError) and status.response.status_code in (401, 403):
+        code = status.response.status_code
+        return AgentError(
+            f"The agent refused the request (HTTP {code} {status.response.reason_phrase}): "
+            "it wants credentials. Set its token or API key under Credentials in the sidebar.",
+            detail=detail,
+        )
     if isinstance(status, httpx.HTTPStatusError):
         code = status.response.status_code
         return AgentError(

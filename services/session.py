@@ -303,7 +303,9 @@ def agent_error() -> AppError | None:
 
 def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
     try:
-        entry.info = agent.connect(runtime(), entry.url, entry.binding)
+        entry.info = agent.connect(
+            runtime(), entry.url, entry.binding, extended=bool(entry.credentials)
+        )
         entry.error = None
     except AppError as error:
         entry.error = error

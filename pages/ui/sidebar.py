@@ -67,6 +67,7 @@ def _render_card(info: AgentInfo) -> None:
             st.caption(info.description)
         streaming = "streaming" if info.streaming else "no streaming (polls)"
         st.caption(f"A2A {info.protocol_version} · {info.binding} · {streaming}")
+    _render_card_checks(info)
     if info.skills:
         st.markdown("**Skills** · click an example to send it")
         for index, skill in enumerate(info.skills):
@@ -81,6 +82,25 @@ def _render_card(info: AgentInfo) -> None:
                         args=(example,),
                         icon=":material/send:",
                     )
+
+
+def _render_card_checks(info: AgentInfo) -> None:
+    errors = [w for w in info.warnings if w.severity == "error"]
+    if info.warnings:
+        label = f"Card check: {len(errors)} error(s), {len(info.warnings) - len(errors)} warning(s)"
+        with st.expander(label, icon=":material/rule:"):
+            for warning in info.warnings:
+                mark = ":red[error]" if warning.severity == "error" else ":orange[warning]"
+                st.markdown(f"{mark} `{warning.field}`: {warning.message}")
+    if info.extended is not None:
+        with st.expander("Extended card", icon=":material/verified_user:"):
+            for change in info.extended_changes or ["The same as the public card."]:
+                st.markdown(f"- {change}")
+    elif info.extended_card:
+        st.caption(
+            info.extended_error
+            or "This agent offers an extended card to authenticated callers: set credentials."
+        )
 
 
 def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
