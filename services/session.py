@@ -519,6 +519,16 @@ def reset_widget(key: str) -> None:
     st.session_state.pop(key, None)
 
 
+def preset_widget(key: str, value: object) -> None:
+    """Show `value` in the keyed widget drawn next (the model, not a stale choice, wins)."""
+    st.session_state[key] = value
+
+
+def widget_value(key: str) -> Any:
+    """A keyed widget's current value (for on_change / on_click callbacks)."""
+    return st.session_state.get(key)
+
+
 def send_probe(text: str) -> EventStream[ReplyEvent]:
     """Send `text` in a fresh context, outside the chat (the inspector's own messages)."""
     return agent.send_message(runtime(), agent_url(), text, checkpoint=checkpoint)

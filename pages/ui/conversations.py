@@ -24,20 +24,26 @@ def render_conversation_menu(info: AgentInfo | None) -> None:
 
 def _render_list(current_id: str) -> None:
     conversations = session.conversations()
-    ids = [c.id for c in reversed(conversations)]
-    labels = {c.id: f"{c.label} · {len(c.replies)} replies" for c in conversations}
-    chosen = st.radio(
-        "Conversations with this agent", ids, index=ids.index(current_id),
-        format_func=labels.__getitem__, key="chat_conversation_choice",
-    )  # fmt: skip
-    if chosen != current_id:
-        session.select_conversation(chosen)
-        st.rerun()
+    labels = {c.id: f"{c.label} · {len(c.replies)} replies" for c in reversed(conversations)}
+    session.preset_widget("chat_conversation_choice", current_id)
+    st.radio(
+        "Conversations with this agent",
+        list(labels),
+        format_func=labels.__getitem__,
+        key="chat_conversation_choice",
+        on_change=lambda: session.select_conversation(
+            session.widget_value("chat_conversation_choice")
+        ),
+    )
     with st.form("chat_rename", border=False):
-        title = st.text_input("Rename", value=session.conversation().title, key="chat_title")
-        if st.form_submit_button("Rename", icon=":material/edit:"):
-            session.rename_conversation(current_id, title)
-            st.rerun()
+        st.text_input("Rename", value=session.conversation().title, key="chat_title")
+        st.form_submit_button(
+            "Rename",
+            icon=":material/edit:",
+            on_click=lambda: session.rename_conversation(
+                current_id, session.widget_value("chat_title") or ""
+            ),
+        )
     st.download_button(
         "Export as JSON",
         data=session.export_current_conversation(),
@@ -53,7 +59,6 @@ def _render_list(current_id: str) -> None:
         except ConversationFileError as error:
             st.error(str(error), icon=":material/error:")
         else:
-            session.reset_widget("chat_conversation_choice")
             st.rerun()
     st.button(
         "Delete this conversation",

@@ -137,7 +137,10 @@ def _render_file(part: PartView, *, live: bool, key: str) -> None:
     name = part.filename or "attachment"
     data = part.raw or b""
     if part.media_type.startswith("image/") and part.media_type != "image/svg+xml":
-        st.image(data, caption=f"{name} ({len(data):,} bytes)", width="content")
+        try:
+            st.image(data, caption=f"{name} ({len(data):,} bytes)", width="content")
+        except Exception:  # noqa: BLE001 - an agent's broken image is not our crash
+            st.caption(f":material/broken_image: {name} could not be shown as an image.")
     if live:
         st.caption(f":material/draft: {name} ({len(data):,} bytes)")
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from services import session
@@ -39,25 +41,32 @@ def _render_agent_picker() -> None:
     known = session.agents()
     current = session.current_agent()
     if len(known) > 1 and current is not None:
-        urls = [a.url for a in known]
-        labels = {a.url: a.label for a in known}
-        chosen = st.selectbox(
-            "Agents", urls, index=urls.index(current.url), format_func=labels.__getitem__,
+        labels = {a.url: f"{a.label} · {urlsplit(a.url).netloc}" for a in known}
+        session.preset_widget("sidebar_agent_choice", current.url)
+        st.selectbox(
+            "Agents",
+            list(labels),
+            format_func=labels.__getitem__,
             key="sidebar_agent_choice",
-        )  # fmt: skip
-        if chosen != current.url:
-            session.select_agent(chosen)
-            st.rerun()
+            on_change=lambda: session.select_agent(session.widget_value("sidebar_agent_choice")),
+        )
     with st.form("sidebar_connect", border=False, enter_to_submit=True):
-        url = st.text_input(
+        st.text_input(
             "Agent URL",
             value=current.url if current else "",
             key="sidebar_agent_url",
             help="The agent's base URL (its card is at /.well-known/agent-card.json) "
             "or the card's full URL. A new URL is added to the list.",
         )
-        if st.form_submit_button("Connect", icon=":material/link:"):
-            session.connect(url)
+        st.form_submit_button(
+            "Connect",
+            icon=":material/link:",
+            on_click=lambda: _connect(session.widget_value("sidebar_agent_url") or ""),
+        )
+
+
+def _connect(url: str) -> None:
+    session.connect(url)
 
 
 def _render_card(info: AgentInfo) -> None:
@@ -112,16 +121,15 @@ def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
             st.caption(f"This agent expects {expects}.")
         _render_credentials_form(entry, hints)
     with st.expander("Connection", icon=":material/settings_ethernet:"):
-        binding = st.selectbox(
+        key = f"sidebar_binding_{entry.url}"
+        session.preset_widget(key, entry.binding if entry.binding in BINDINGS else "")
+        st.selectbox(
             "Protocol binding",
             list(BINDINGS),
-            index=list(BINDINGS).index(entry.binding) if entry.binding in BINDINGS else 0,
             format_func=BINDINGS.__getitem__,
-            key=f"sidebar_binding_{entry.url}",
+            key=key,
+            on_change=lambda: session.set_binding(entry.url, session.widget_value(key)),
         )
-        if binding != entry.binding:
-            session.set_binding(entry.url, binding)
-            st.rerun()
         if len(session.agents()) > 1:
             st.button(
                 f"Remove {entry.label}",
@@ -136,14 +144,22 @@ def _render_credentials_form(entry: AgentEntry, hints: list) -> None:  # type: i
     current = entry.credentials
     api_header = next((h.header for h in hints if h.kind == "api-key"), current.api_key_header)
     with st.form(f"sidebar_credentials_{entry.url}", border=False):
-        token = st.text_input("Bearer token", type="password", value=current.bearer_token)
-        header = st.text_input("API key header", value=api_header or "X-API-Key")
-        api_key = st.text_input("API key", type="password", value=current.api_key)
+        token = st.text_input(
+            "Bearer token", type="password", value=current.bearer_token,
+            key=f"sidebar_token_{entry.url}",
+        )  # fmt: skip
+        header = st.text_input(
+            "API key header", value=api_header or "X-API-Key", key=f"sidebar_header_{entry.url}"
+        )
+        api_key = st.text_input(
+            "API key", type="password", value=current.api_key, key=f"sidebar_key_{entry.url}"
+        )
         extra = st.text_area(
             "Other headers",
             value="\n".join(f"{k}: {v}" for k, v in current.headers),
             placeholder="X-Tenant: acme",
             help="One `Name: value` per line.",
+            key=f"sidebar_headers_{entry.url}",
         )
         st.caption(
             "Kept in this session's memory only: never written to disk, masked in the "
