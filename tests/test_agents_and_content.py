@@ -243,3 +243,27 @@ def test_a_broken_image_from_an_agent_is_not_a_crash(monkeypatch):
             ]
         finally:
             close_runtime(at)
+
+
+def test_agents_from_secrets_each_with_their_own_credentials(monkeypatch, demo_agent):
+    auth = DemoAuth(api_key="key-from-secrets-31")
+    monkeypatch.delenv("A2A_AGENT_URL", raising=False)
+    with LoopbackServer(lambda url: build_app(url, FAST, auth=auth)) as locked:
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.secrets["agents"] = [
+            {"url": demo_agent.url, "name": "Open"},
+            {"url": locked.url, "name": "Locked", "api_key": "key-from-secrets-31"},
+        ]
+        try:
+            at.run()
+            labels = at.sidebar.selectbox(key="sidebar_agent_choice").options
+            assert [label.split(" · ")[0] for label in labels] == ["Open", "Locked"]
+            at.sidebar.selectbox(key="sidebar_agent_choice").set_value(locked.url).run()
+            send(at, "hello")
+            assert "You said" in last_bubble(at)  # the key from secrets was sent...
+            shown = "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.code])
+            assert "key-from-secrets-31" not in shown  # ...and never shown
+            record = at.session_state["traffic_recorder"].streams()[-1]
+            assert ("x-api-key", "[redacted]") in record.exchanges[0].request_headers
+        finally:
+            close_runtime(at)
