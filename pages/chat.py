@@ -13,6 +13,7 @@ from services import session
 from services.errors import AppError
 from services.replies import PartView, Reply, ReplyEvent
 from services.runtime import EventStream
+from services.safe_text import plain
 from services.uploads import Upload, accepts_files, check_uploads, to_parts
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ prompt = prompt or session.take_queued_prompt()
 
 st.title("Chat", anchor=False)
 if info is not None:
-    st.caption(f"with **{info.name}** at {session.agent_url()}")
+    st.caption(f"with **{plain(info.name)}** at {plain(session.agent_url())}")
     render_conversation_menu(info)
 else:
     st.info("Connect to an agent in the sidebar to start chatting.", icon=":material/link:")
@@ -86,7 +87,7 @@ if not conversation.turns and not (prompt or uploads) and info is not None:
         with st.container(horizontal=True):
             for number, example in enumerate(examples):
                 st.button(
-                    example,
+                    plain(example),
                     key=f"chat_example_{number}",
                     on_click=session.queue_prompt,
                     args=(example,),

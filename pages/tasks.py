@@ -11,6 +11,7 @@ from pages.ui.reply import render_files, render_reply
 from services import session
 from services.errors import AppError
 from services.replies import Reply
+from services.safe_text import plain
 from services.tasks import STATES, TaskDetail, TaskFilter
 
 st.set_page_config(layout="wide")
@@ -19,7 +20,7 @@ info = session.agent_info()
 if info is None:
     st.info("Connect to an agent in the sidebar to see its tasks.", icon=":material/link:")
     st.stop()
-st.caption(f"Tasks on **{info.name}**, newest first, as its ListTasks returns them.")
+st.caption(f"Tasks on **{plain(info.name)}**, newest first, as its ListTasks returns them.")
 
 context_col, state_col, date_col, size_col = st.columns([3, 2, 2, 1])
 scope = context_col.selectbox(

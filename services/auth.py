@@ -96,10 +96,10 @@ class SchemeHint:
     @property
     def sentence(self) -> str:
         if self.kind == "bearer":
-            return f"a bearer token (`{self.name}`)"
+            return f"a bearer token ({self.name})"
         if self.kind == "api-key":
-            return f"an API key in the `{self.header}` header (`{self.name}`)"
-        return f"{self.kind} (`{self.name}`), which this app cannot sign in with for you"
+            return f"an API key in the {self.header} header ({self.name})"
+        return f"{self.kind} ({self.name}), which this app cannot sign in with for you"
 
 
 def describe_security(card: Mapping[str, Any]) -> list[SchemeHint]:

@@ -6,13 +6,13 @@ agent sends is shown, never run.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import streamlit as st
 
 from services.replies import ArtifactView, PartView, Reply
+from services.safe_text import plain, safe_markdown
 
 _STATE_BADGES = {
     "completed": ("completed", "green", ":material/check_circle:"),
@@ -38,11 +38,11 @@ def render_reply(
     log = reply.working_log
     if log:
         done = reply.settled or not live
-        label = f"Worked through {_plural(len(log), 'step')}" if done else log[-1]
+        label = f"Worked through {_plural(len(log), 'step')}" if done else plain(log[-1])
         # Not `with st.status(...)`: leaving the block would mark it complete mid-stream.
         box = st.status(label, state="complete" if done else "running", expanded=False)
         for line in log:
-            box.markdown(line)
+            box.markdown(safe_markdown(line))
 
     for part in reply.message_parts:
         _render_part(part, live=live, key=f"{key}-msg")
@@ -52,9 +52,9 @@ def render_reply(
     settling = "".join(p.text for p in reply.status_parts if p.kind == "text")
     if settling:
         if reply.state in ("failed", "rejected"):
-            st.error(settling, icon=":material/error:")
+            st.error(safe_markdown(settling), icon=":material/error:")
         else:
-            st.markdown(settling)
+            st.markdown(safe_markdown(settling))
 
     if not (reply.message_parts or reply.artifacts or settling or log) and live:
         st.caption("Waiting for the agent…")
@@ -94,7 +94,7 @@ def _render_footer(reply: Reply, *, live: bool) -> None:
     if reply.reconnected:
         bits.append(":violet-badge[:material/sync: reconnected]")
     if reply.gaps and not live:
-        bits.append(f"could not fill in: {', '.join(_escape(g) for g in reply.gaps)}")
+        bits.append(f"could not fill in: {', '.join(plain(g) for g in reply.gaps)}")
     if reply.needs_input and not live:
         bits.append("the agent is waiting for your answer: reply below to continue this task")
     if reply.ended_at is not None:
@@ -106,14 +106,14 @@ def _render_footer(reply: Reply, *, live: bool) -> None:
 
 def _render_artifact(artifact: ArtifactView, *, live: bool, key: str) -> None:
     if artifact.name and any(p.kind == "data" for p in artifact.parts):
-        st.caption(f":material/data_object: {artifact.name}")
+        st.caption(f":material/data_object: {plain(artifact.name)}")
     for index, part in enumerate(artifact.parts):
         _render_part(part, live=live, key=f"{key}-p{index}")
 
 
 def _render_part(part: PartView, *, live: bool, key: str) -> None:
     if part.kind == "text":
-        st.markdown(part.text)
+        st.markdown(safe_markdown(part.text))
     elif part.kind == "data":
         rows = _table_rows(part.data)
         if rows is not None:
@@ -130,9 +130,9 @@ def _render_file(part: PartView, *, live: bool, key: str) -> None:
         name = part.filename or part.url.rsplit("/", 1)[-1] or "file"
         kind = f" · {part.media_type}" if part.media_type else ""
         if urlsplit(part.url).scheme in ("http", "https"):
-            st.markdown(f":material/link: [{_escape(name)}]({part.url}){kind}")
+            st.markdown(f":material/link: [{plain(name)}]({part.url}){plain(kind)}")
         else:  # javascript:, data: and the like are shown, never followed
-            st.markdown(f":material/link_off: {_escape(name)}{kind} · `{part.url[:80]}`")
+            st.markdown(f":material/link_off: {plain(name)}{plain(kind)} · {plain(part.url[:80])}")
         return
     name = part.filename or "attachment"
     data = part.raw or b""
@@ -140,9 +140,9 @@ def _render_file(part: PartView, *, live: bool, key: str) -> None:
         try:
             st.image(data, caption=f"{name} ({len(data):,} bytes)", width="content")
         except Exception:  # noqa: BLE001 - an agent's broken image is not our crash
-            st.caption(f":material/broken_image: {name} could not be shown as an image.")
+            st.caption(f":material/broken_image: {plain(name)} could not be shown as an image.")
     if live:
-        st.caption(f":material/draft: {name} ({len(data):,} bytes)")
+        st.caption(f":material/draft: {plain(name)} ({len(data):,} bytes)")
         return
     st.download_button(
         f"{name} ({len(data):,} bytes)",
@@ -181,8 +181,3 @@ def _table_rows(data: object) -> list[dict[str, object]] | None:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _escape(text: str) -> str:
-    """Escape markdown link-text metacharacters in agent-provided names."""
-    return json.dumps(text)[1:-1].replace("[", "\\[").replace("]", "\\]")

@@ -9,6 +9,7 @@ import streamlit as st
 from services import session
 from services.agent import AgentInfo
 from services.auth import Credentials, describe_security
+from services.safe_text import plain
 from services.workspace import AgentEntry
 
 BINDINGS = {
@@ -41,7 +42,7 @@ def _render_agent_picker() -> None:
     known = session.agents()
     current = session.current_agent()
     if len(known) > 1 and current is not None:
-        labels = {a.url: f"{a.label} · {urlsplit(a.url).netloc}" for a in known}
+        labels = {a.url: f"{plain(a.label)} · {urlsplit(a.url).netloc}" for a in known}
         session.preset_widget("sidebar_agent_choice", current.url)
         st.selectbox(
             "Agents",
@@ -71,21 +72,21 @@ def _connect(url: str) -> None:
 
 def _render_card(info: AgentInfo) -> None:
     with st.container(border=True):
-        st.markdown(f"**{info.name}**  \nversion {info.version or '?'}")
+        st.markdown(f"**{plain(info.name)}**  \nversion {plain(info.version or '?')}")
         if info.description:
-            st.caption(info.description)
+            st.caption(plain(info.description))
         streaming = "streaming" if info.streaming else "no streaming (polls)"
         st.caption(f"A2A {info.protocol_version} · {info.binding} · {streaming}")
     _render_card_checks(info)
     if info.skills:
         st.markdown("**Skills** · click an example to send it")
         for index, skill in enumerate(info.skills):
-            with st.expander(skill.name):
+            with st.expander(plain(skill.name)):
                 if skill.description:
-                    st.caption(skill.description)
+                    st.caption(plain(skill.description))
                 for number, example in enumerate(skill.examples):
                     st.button(
-                        example,
+                        plain(example),
                         key=f"sidebar_example_{index}_{number}",
                         on_click=session.queue_prompt,
                         args=(example,),
@@ -118,7 +119,7 @@ def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
     label = "Credentials" + (" · required" if any(h.required for h in hints) else "")
     with st.expander(label, icon=":material/key:"):
         if expects:
-            st.caption(f"This agent expects {expects}.")
+            st.caption(f"This agent expects {plain(expects)}.")
         _render_credentials_form(entry, hints)
     with st.expander("Connection", icon=":material/settings_ethernet:"):
         key = f"sidebar_binding_{entry.url}"
