@@ -22,6 +22,7 @@ __all__ = [
     "AppError",
     "InvalidCard",
     "InvalidUrl",
+    "NotAllowed",
     "NotAnAgent",
     "StreamBroken",
     "translate",
@@ -40,6 +41,10 @@ class AppError(Exception):
 
 class InvalidUrl(AppError):
     """The URL typed for the agent is not an http(s) URL."""
+
+
+class NotAllowed(AppError):
+    """The deployment's allowed_agent_urls does not include this address."""
 
 
 class AgentUnreachable(AppError):

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from services.allowlist import AllowList
 from services.capture import CapturingTransport, TrafficRecorder
 from services.redact import Redactor
 
@@ -107,6 +108,8 @@ class SessionRuntime:
         generation: int = 0,
         recorder: TrafficRecorder | None = None,
         auth: httpx.Auth | None = None,
+        allow: AllowList | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.number = next(_ids)
         self.label = label or f"r{self.number}"
@@ -123,7 +126,7 @@ class SessionRuntime:
         self.loop: asyncio.AbstractEventLoop = portal.call(asyncio.get_running_loop)
         self._state = _LoopState(stack=stack, portal=portal, thread=thread)
         self._state.http, self._state.transport = portal.call(
-            _new_http_client, self.recorder.redactor, auth
+            _new_http_client, self.recorder.redactor, auth, allow, timeout
         )
         # Runs on close(), on garbage collection, and at interpreter exit (atexit),
         # so a forgotten runtime can never keep the process from ending.
@@ -230,12 +233,21 @@ def name_native_thread(name: str) -> threading.Thread:
 
 
 async def _new_http_client(
-    redactor: Redactor, auth: httpx.Auth | None
+    redactor: Redactor,
+    auth: httpx.Auth | None,
+    allow: AllowList | None,
+    limits: httpx.Timeout,
 ) -> tuple[httpx.AsyncClient, CapturingTransport]:
-    # Created on the loop that will use it; its transport records A2A traffic.
+    # Created on the loop that will use it; its transport records A2A traffic, and the
+    # allow list (if any) sees every request, each redirect hop included.
     transport = CapturingTransport(httpx.AsyncHTTPTransport(), redactor)
     client = httpx.AsyncClient(
-        transport=transport, timeout=DEFAULT_TIMEOUT, follow_redirects=True, auth=auth
+        transport=transport,
+        timeout=limits,
+        follow_redirects=True,
+        max_redirects=5,
+        auth=auth,
+        event_hooks={"request": [allow.guard]} if allow else None,
     )
     return client, transport
 

@@ -10,12 +10,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from services import agent, health, tasks
+from services.allowlist import AllowList
 from services.auth import Credentials, OriginCredentials
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
 from services.demo_agent import ensure_demo_agent
@@ -40,6 +42,7 @@ _TASKS_PAGE = "tasks_page_token"
 _RECORDER = "traffic_recorder"
 _REDACTOR = "redactor"
 _CREDENTIALS = "origin_credentials"
+_ALLOW = "allow_list"
 _SELF_TEST = "health_self_test"
 _REPRODUCTION = "health_reproduction"
 
@@ -74,6 +77,8 @@ def runtime() -> SessionRuntime:
             generation=rebuilds,
             recorder=recorder(),
             auth=_origin_credentials(),
+            allow=allow_list(),
+            timeout=_timeout(),
         )
         st.session_state[_RUNTIME] = current
         st.session_state[_REBUILDS] = rebuilds
@@ -212,6 +217,31 @@ def _int_setting(name: str, default: int) -> int:
         return default
 
 
+def _timeout() -> httpx.Timeout:
+    """Request timeouts; a stream silent for `A2A_READ_TIMEOUT` seconds (default 60) ends."""
+    read = float(_int_setting("read_timeout", 60))
+    return httpx.Timeout(connect=5.0, read=read, write=10.0, pool=10.0)
+
+
+def allow_list() -> AllowList:
+    """The agents this deployment may contact (`allowed_agent_urls` in secrets, or
+    `A2A_ALLOWED_AGENT_URLS`, comma-separated); empty allows any. The agents the operator
+    configured, and the embedded demo agent, are always allowed."""
+    if _ALLOW not in st.session_state:
+        raw: Any = os.environ.get("A2A_ALLOWED_AGENT_URLS") or _secrets().get(
+            "allowed_agent_urls", []
+        )
+        entries = raw.split(",") if isinstance(raw, str) else [str(u) for u in raw]
+        allow = AllowList(entries)
+        if allow:
+            for url in [configured_agent_url(), *(str(e["url"]) for e in _secret_agents())]:
+                if url:
+                    allow.add(url)
+        st.session_state[_ALLOW] = allow
+    allowed: AllowList = st.session_state[_ALLOW]
+    return allowed
+
+
 def max_upload_bytes() -> int:
     """The largest file a user may send (`A2A_MAX_UPLOAD_MB` / `max_upload_mb`, default 10)."""
     return _int_setting("max_upload_mb", 10) * 1024 * 1024
@@ -255,7 +285,10 @@ def workspace() -> Workspace:
                 binding=str(entry.get("binding", "")),
             )
         if not space.agents:
-            space.add(ensure_demo_agent(), source="demo")
+            demo_url = ensure_demo_agent()
+            space.add(demo_url, source="demo")
+            if allow_list():
+                allow_list().add(demo_url)  # the app's own agent
         space.current = next(iter(space.agents))
         for known in space.agents.values():
             _origin_credentials().set(known.url, known.credentials)
@@ -303,6 +336,7 @@ def agent_error() -> AppError | None:
 
 def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
     try:
+        allow_list().check(entry.url)
         entry.info = agent.connect(
             runtime(), entry.url, entry.binding, extended=bool(entry.credentials)
         )

@@ -128,15 +128,22 @@ def rpc_result(request_id: Any, result: dict[str, Any]) -> str:
     return json.dumps({"jsonrpc": "2.0", "id": request_id, "result": result})
 
 
-def scripted_app(script: list[dict[str, Any] | str]) -> Callable[[str], Starlette]:
-    """An agent that answers every message with the SSE frames `script` lists, in order.
+Script = list[dict[str, Any] | str | float]
 
-    A dict is a StreamResponse (sent as a JSON-RPC result), a str is sent as raw data.
+
+def scripted_app(script: Script, later: Script | None = None) -> Callable[[str], Starlette]:
+    """An agent that answers a message with the SSE frames `script` lists, in order.
+
+    A dict is a StreamResponse (sent as a JSON-RPC result), a str is sent as raw data, a
+    float is a pause in seconds. Messages after the first get `later`, if given.
     """
 
     def factory(base_url: str) -> Starlette:
-        async def stream(request_id: Any, _context_id: str, _n: int) -> AsyncIterator[bytes]:
-            for item in script:
+        async def stream(request_id: Any, _context_id: str, n: int) -> AsyncIterator[bytes]:
+            for item in later if later is not None and n > 1 else script:
+                if isinstance(item, float):
+                    await anyio.sleep(item)
+                    continue
                 yield sse(item if isinstance(item, str) else rpc_result(request_id, item))
                 await anyio.sleep(0.005)
 
