@@ -271,3 +271,82 @@ def cutting_proxy(upstream: str, cut_after_frames: int) -> Callable[[str], Starl
         )
 
     return factory
+
+
+PIXEL_HITS: list[str] = []  # requests for the hostile agent's tracking pixel
+
+
+def hostile_app(base_url: str) -> Starlette:
+    """An agent whose every string tries to run script, inject elements, or make the
+    viewer's browser fetch a URL (a tracking pixel it serves, counting hits)."""
+    from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
+    from google.protobuf.json_format import MessageToDict
+
+    pixel = f"{base_url}/pixel.png"
+    evil = (
+        "<script>window.__pwned='script'</script>"
+        "<img src=x onerror=\"window.__pwned='img'\">"
+        " [click me](javascript:window.__pwned='link')"
+        f" ![tracker]({pixel}?md) <a href=\"javascript:alert('a')\">a</a>"
+        " <iframe src=\"javascript:alert('frame')\"></iframe> :red[fake-red] **bold**"
+    )
+    card = AgentCard(
+        name="<img src=x onerror=alert('name')>Evil Agent",
+        description=evil,
+        version="<b>1</b>",
+        supported_interfaces=[
+            AgentInterface(url=f"{base_url}/", protocol_binding="JSONRPC", protocol_version="1.0")
+        ],
+        capabilities=AgentCapabilities(streaming=True),
+        default_input_modes=["text/plain"],
+        default_output_modes=["text/plain"],
+        skills=[
+            AgentSkill(
+                id="x",
+                name="<script>alert('skill')</script>",
+                description=evil,
+                tags=["evil"],
+                examples=["<img src=x onerror=alert('example')>", f"![t]({pixel}?example)"],
+            )
+        ],
+    )
+    frames: list[dict[str, Any]] = [
+        {"task": {"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_WORKING",
+            "message": {"messageId": "s1", "role": "ROLE_AGENT", "parts": [{"text": evil}]}}}},
+        {"artifactUpdate": {"taskId": "t1", "contextId": "c1", "lastChunk": True, "artifact": {
+            "artifactId": "a1", "name": "<script>alert('artifact')</script>",
+            "parts": [{"text": evil},
+                      {"url": "javascript:alert('file')", "filename": "<b>file</b>.txt"},
+                      {"raw": "aGk=", "filename": '"><img src=x onerror=alert(1)>.txt',
+                       "mediaType": "text/plain"},
+                      {"data": {"<script>": "<img src=x onerror=alert('data')>"}}]}}},
+        {"statusUpdate": {"taskId": "t1", "contextId": "c1", "status": {
+            "state": "TASK_STATE_COMPLETED",
+            "message": {"messageId": "s2", "role": "ROLE_AGENT", "parts": [{"text": evil}]}}}},
+    ]  # fmt: skip
+
+    async def card_handler(_request: Request) -> Response:
+        return JSONResponse(MessageToDict(card))
+
+    async def pixel_handler(request: Request) -> Response:
+        PIXEL_HITS.append(str(request.url))
+        return Response(b"GIF89a", media_type="image/gif")
+
+    async def rpc_handler(request: Request) -> Response:
+        from starlette.responses import StreamingResponse
+
+        request_id = (await request.json())["id"]
+
+        async def stream() -> AsyncIterator[bytes]:
+            for frame in frames:
+                yield sse(rpc_result(request_id, frame))
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    return Starlette(
+        routes=[
+            Route("/.well-known/agent-card.json", card_handler, methods=["GET"]),
+            Route("/pixel.png", pixel_handler, methods=["GET"]),
+            Route("/", rpc_handler, methods=["POST"]),
+        ]
+    )
