@@ -65,7 +65,13 @@ class OriginCredentials(httpx.Auth):
 
     def __init__(self) -> None:
         self._by_origin: dict[tuple[str, str, int | None], Credentials] = {}
+        self._fixed: dict[tuple[str, str, int | None], tuple[tuple[str, str], ...]] = {}
         self._lock = threading.Lock()
+
+    def set_fixed_headers(self, url: str, headers: tuple[tuple[str, str], ...]) -> None:
+        """Headers the app itself always sends to `url`'s origin, whatever the user sets."""
+        with self._lock:
+            self._fixed[origin(url)] = headers
 
     def set(self, url: str, credentials: Credentials) -> None:
         with self._lock:
@@ -77,9 +83,9 @@ class OriginCredentials(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         with self._lock:
             credentials = self._by_origin.get(origin(request.url))
-        if credentials:
-            for name, value in credentials.header_items():
-                request.headers[name] = value
+            fixed = self._fixed.get(origin(request.url), ())
+        for name, value in (*fixed, *(credentials.header_items() if credentials else ())):
+            request.headers[name] = value
         yield request
 
 

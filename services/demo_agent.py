@@ -32,6 +32,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import uvicorn
+from a2a.auth.user import User
 from a2a.helpers.proto_helpers import (
     new_data_part,
     new_raw_part,
@@ -44,6 +45,7 @@ from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import (
+    DefaultServerCallContextBuilder,
     create_agent_card_routes,
     create_jsonrpc_routes,
     create_rest_routes,
@@ -83,6 +85,7 @@ from services.runtime import name_native_thread
 
 __all__ = [
     "DemoAgentServer",
+    "VISITOR_HEADER",
     "DemoAuth",
     "DemoTiming",
     "LoopbackServer",
@@ -704,6 +707,39 @@ def build_extended_agent_card(card: AgentCard) -> AgentCard:
     return extended
 
 
+VISITOR_HEADER = "X-A2A-Demo-Visitor"
+
+
+class _Visitor(User):
+    """The caller, with the tasks it owns narrowed to one visitor of the app."""
+
+    def __init__(self, user: User, visitor: str) -> None:
+        self._user = user
+        self._visitor = visitor
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self._user.is_authenticated  # a partition, not a credential
+
+    @property
+    def user_name(self) -> str:
+        return f"{self._user.user_name}/visitor:{self._visitor}"
+
+
+class _PerVisitor(DefaultServerCallContextBuilder):
+    """Keeps each app visitor's tasks apart.
+
+    Every session of the app shares the one embedded demo agent; the SDK scopes tasks by
+    user name, so without this every visitor of a public deployment would list (and
+    open) everyone's tasks. The app sends `X-A2A-Demo-Visitor` to its own agent only.
+    """
+
+    def build_user(self, request: Request) -> User:
+        user = super().build_user(request)
+        visitor = request.headers.get(VISITOR_HEADER, "")
+        return _Visitor(user, visitor) if visitor else user
+
+
 class _RequireCredentials:
     """ASGI middleware: every HTTP request needs a valid credential, except public ones.
 
@@ -794,8 +830,12 @@ def build_app(
         # Before the REST routes: they mount `/{tenant}` at the root, which would
         # otherwise take `/files/...` for a tenant and answer 404.
         Route("/files/{name}", _public_file, methods=["GET"]),
-        *create_jsonrpc_routes(handler, rpc_url="/", enable_v0_3_compat=True),
-        *create_rest_routes(handler, path_prefix="/rest", enable_v0_3_compat=True),
+        *create_jsonrpc_routes(
+            handler, rpc_url="/", enable_v0_3_compat=True, context_builder=_PerVisitor()
+        ),
+        *create_rest_routes(
+            handler, path_prefix="/rest", enable_v0_3_compat=True, context_builder=_PerVisitor()
+        ),
     ]
     middleware = [Middleware(_RequireCredentials, auth=auth)] if auth else []
     return Starlette(routes=routes, middleware=middleware)

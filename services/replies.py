@@ -98,7 +98,10 @@ class ReplyEvent:
 
 
 def _artifact_view(artifact: Artifact, complete: bool) -> ArtifactView:
-    return ArtifactView(artifact.artifact_id, artifact.name, _parts(artifact.parts), complete)
+    # A stored artifact keeps one part per streamed chunk: merge them as the live path does.
+    view = ArtifactView(artifact.artifact_id, artifact.name, complete=complete)
+    view.add(_parts(artifact.parts))
+    return view
 
 
 def _message_event(message: Message, **ids: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from services import agent, health, tasks
 from services.allowlist import AllowList
 from services.auth import Credentials, OriginCredentials
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
-from services.demo_agent import ensure_demo_agent
+from services.demo_agent import VISITOR_HEADER, ensure_demo_agent
 from services.errors import AppError
 from services.redact import Redactor, redact_logs
 from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
@@ -289,6 +289,8 @@ def workspace() -> Workspace:
             space.add(demo_url, source="demo")
             if allow_list():
                 allow_list().add(demo_url)  # the app's own agent
+            # Every session shares the embedded agent: keep each one's tasks its own.
+            _origin_credentials().set_fixed_headers(demo_url, ((VISITOR_HEADER, _session_id()),))
         space.current = next(iter(space.agents))
         for known in space.agents.values():
             _origin_credentials().set(known.url, known.credentials)

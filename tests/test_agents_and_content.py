@@ -262,7 +262,9 @@ def test_agents_from_secrets_each_with_their_own_credentials(monkeypatch, demo_a
             send(at, "hello")
             assert "You said" in last_bubble(at)  # the key from secrets was sent...
             shown = "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.code])
-            assert "key-from-secrets-31" not in shown  # ...and never shown
+            assert "key-from-secrets-31" not in shown  # ...and never shown,
+            widgets = [str(w.value) for w in [*at.text_input, *at.text_area]]
+            assert all("key-from-secrets-31" not in value for value in widgets)  # nor sent back
             record = at.session_state["traffic_recorder"].streams()[-1]
             assert ("x-api-key", "[redacted]") in record.exchanges[0].request_headers
         finally:

@@ -162,3 +162,27 @@ def test_cancel_and_subscribe_from_the_tasks_page(tasks_app, slow_agent):
     assert not tasks_app.exception
     shown = "\n".join(str(e.value) for e in [*tasks_app.markdown, *tasks_app.caption])
     assert "Step 12 of 12 done." in shown and "completed" in shown
+
+
+def test_visitors_of_the_embedded_agent_never_see_each_others_tasks(slow_agent):
+    from services.auth import OriginCredentials
+    from services.demo_agent import VISITOR_HEADER
+    from services.runtime import SessionRuntime
+
+    def visitor(name: str) -> SessionRuntime:
+        headers = OriginCredentials()
+        headers.set_fixed_headers(slow_agent.url, ((VISITOR_HEADER, name),))
+        return SessionRuntime(label=name, auth=headers)
+
+    alice, bob = visitor("alice"), visitor("bob")
+    try:
+        mine = read(agent.send_message(alice, slow_agent.url, "Search for alice-private"))
+        listed = tasks.list_tasks(bob, slow_agent.url, tasks.TaskFilter(page_size=100))
+        assert mine.task_id not in {t.id for t in listed.tasks}
+        with pytest.raises(AppError, match="Task not found"):
+            tasks.get_task(bob, slow_agent.url, mine.task_id)
+        own = tasks.list_tasks(alice, slow_agent.url, tasks.TaskFilter(page_size=100))
+        assert mine.task_id in {t.id for t in own.tasks}
+    finally:
+        alice.close()
+        bob.close()

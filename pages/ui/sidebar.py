@@ -8,7 +8,7 @@ import streamlit as st
 
 from services import session
 from services.agent import AgentInfo
-from services.auth import Credentials, describe_security
+from services.auth import Credentials, SchemeHint, describe_security
 from services.safe_text import plain
 from services.workspace import AgentEntry
 
@@ -141,30 +141,36 @@ def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
             )
 
 
-def _render_credentials_form(entry: AgentEntry, hints: list) -> None:  # type: ignore[type-arg]
+def _render_credentials_form(entry: AgentEntry, hints: list[SchemeHint]) -> None:
+    # Secret values never go back to the browser (a password field hides a value from
+    # the eye, not from the page): fields start empty, and an empty field keeps what is
+    # set, so an operator's token from secrets stays on the server.
     current = entry.credentials
+    kept = "set; leave empty to keep it"
     api_header = next((h.header for h in hints if h.kind == "api-key"), current.api_key_header)
     with st.form(f"sidebar_credentials_{entry.url}", border=False):
         token = st.text_input(
-            "Bearer token", type="password", value=current.bearer_token,
-            key=f"sidebar_token_{entry.url}",
+            "Bearer token", type="password", key=f"sidebar_token_{entry.url}",
+            placeholder=kept if current.bearer_token else "",
         )  # fmt: skip
         header = st.text_input(
             "API key header", value=api_header or "X-API-Key", key=f"sidebar_header_{entry.url}"
         )
         api_key = st.text_input(
-            "API key", type="password", value=current.api_key, key=f"sidebar_key_{entry.url}"
-        )
+            "API key", type="password", key=f"sidebar_key_{entry.url}",
+            placeholder=kept if current.api_key else "",
+        )  # fmt: skip
+        names = ", ".join(name for name, _ in current.headers)
         extra = st.text_area(
             "Other headers",
-            value="\n".join(f"{k}: {v}" for k, v in current.headers),
-            placeholder="X-Tenant: acme",
-            help="One `Name: value` per line.",
+            placeholder=f"{names}: {kept}" if names else "X-Tenant: acme",
+            help="One `Name: value` per line; empty keeps the headers already set.",
             key=f"sidebar_headers_{entry.url}",
         )
         st.caption(
-            "Kept in this session's memory only: never written to disk, masked in the "
-            "inspector, exports and logs, and sent to this agent's address only."
+            "Kept in this session's memory only: never written to disk or sent back to "
+            "the browser, masked in the inspector, exports and logs, and sent to this "
+            "agent's address only."
         )
         if st.form_submit_button("Save and reconnect", icon=":material/save:"):
             headers = tuple(
@@ -172,8 +178,23 @@ def _render_credentials_form(entry: AgentEntry, hints: list) -> None:  # type: i
                 for name, _, value in (line.partition(":") for line in extra.splitlines())
                 if name.strip() and value.strip()
             )
-            credentials = Credentials(token.strip(), api_key.strip(), header.strip(), headers)
-            session.set_credentials(entry.url, credentials)
+            session.set_credentials(
+                entry.url,
+                Credentials(
+                    token.strip() or current.bearer_token,
+                    api_key.strip() or current.api_key,
+                    header.strip(),
+                    headers or current.headers,
+                ),
+            )
+    if current:
+        st.button(
+            "Forget these credentials",
+            icon=":material/key_off:",
+            on_click=session.set_credentials,
+            args=(entry.url, Credentials()),
+            key=f"sidebar_forget_{entry.url}",
+        )
 
 
 def _render_loop_status() -> None:
