@@ -42,7 +42,8 @@ def chromium() -> Path:
 @pytest.fixture(scope="module")
 def app_server(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """`streamlit run app.py` on a free loopback port, with the embedded demo agent."""
-    with run_app_server(tmp_path_factory.mktemp("streamlit")) as server:
+    # No file watcher: a file saved mid-run must not reload the app under the test.
+    with run_app_server(tmp_path_factory.mktemp("streamlit"), watch_files=False) as server:
         yield server
 
 
