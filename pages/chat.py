@@ -8,7 +8,7 @@ from functools import partial
 import streamlit as st
 
 from pages.ui.conversations import render_conversation_menu
-from pages.ui.reply import render_files, render_reply
+from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply
 from services import session
 from services.errors import AppError
 from services.replies import PartView, Reply, ReplyEvent
@@ -24,23 +24,21 @@ AGENT_AVATAR = ":material/smart_toy:"
 def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> None:
     """Draw turn `index`'s reply as `stream` fills it; errors end it with one sentence."""
     key = f"chat-{index}"
-    body = st.empty()
+    view = LiveReply()
     stop = st.empty()
     stop.button("Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply)
     try:
-        for batch in stream.batches():
+        for batch in stream.batches(interval=1 / UPDATES_PER_SECOND):
             for event in batch:
                 reply.apply(event)
-            with body.container():
-                render_reply(reply, live=True)
+            view.show(reply)
     except AppError as error:
         log.warning("reply failed: %s (%s)", error, session.redact(error.detail))
         reply.fail(str(error), error.detail)
     else:
         reply.finish()
     stop.empty()
-    with body.container():
-        render_reply(reply, key=key, on_reconnect=partial(session.queue_reconnect, index))
+    view.show(reply, live=False, key=key, on_reconnect=partial(session.queue_reconnect, index))
 
 
 def stream_reply(text: str, files: list[PartView]) -> None:

@@ -1,0 +1,117 @@
+"""`rerun_ms_200`: a plain rerun of the Chat page with 200 messages in its history.
+
+The history is made of real replies: one per demo scenario (a direct message, a long
+markdown answer, status updates and results, a table and a CSV file, an image with a
+link and JSON), fetched once through the service layer and repeated to 100 replies,
+each after its user message. The rerun is timed with Streamlit's AppTest.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.stats import median
+from services import agent
+from services.replies import Reply, Turn
+from services.runtime import SessionRuntime
+
+__all__ = ["HISTORY_SCENARIOS", "history", "rerun_figures"]
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+HISTORY_SCENARIOS = (
+    "hello",
+    "Explain how A2A streaming works",
+    "Search for A2A news",
+    "Generate a sales report",
+    "Draw a chart image",
+)
+
+
+def history(url: str, messages: int = 200) -> list[Turn]:
+    """`messages` turns: user messages, each followed by a real reply from the agent."""
+    runtime = SessionRuntime(label="bench-history")
+    try:
+        agent.connect(runtime, url)
+        replies: list[tuple[str, Reply]] = []
+        for text in HISTORY_SCENARIOS:
+            reply = Reply()
+            for event in agent.send_message(runtime, url, text):
+                reply.apply(event)
+            reply.finish()
+            replies.append((text, reply))
+    finally:
+        runtime.close()
+    turns: list[Turn] = []
+    for number in range(messages // 2):
+        text, reply = replies[number % len(replies)]
+        turns.append(Turn("user", text))
+        turns.append(Turn("agent", reply=copy.deepcopy(reply)))
+    return turns
+
+
+@contextmanager
+def _app_routing() -> Iterator[None]:
+    """Route every AppTest run through app.py's st.navigation, as a server does.
+
+    The same fix as tests/conftest.py: AppTest resets `uses_pages_directory` before each
+    run, so without it every run after the first would run the page alone (no sidebar).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        PagesManager.__init__ = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def _agent_env(url: str) -> Iterator[None]:
+    previous = os.environ.get("A2A_AGENT_URL")
+    os.environ["A2A_AGENT_URL"] = url
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("A2A_AGENT_URL", None)
+        else:
+            os.environ["A2A_AGENT_URL"] = previous
+
+
+def rerun_figures(url: str, rounds: int, messages: int = 200) -> dict[str, float]:
+    """Median wall time of `AppTest.run()` on the Chat page holding `messages` messages."""
+    from streamlit.testing.v1 import AppTest
+
+    turns = history(url, messages)
+    with _agent_env(url), _app_routing():
+        at = AppTest.from_file(APP, default_timeout=120)
+        try:
+            at.run()  # connects to the agent and builds the session's workspace
+            at.session_state["workspace"].agent.conversation.turns[:] = turns
+            at.run()  # warm: the first draw of the history
+            if at.exception:
+                raise RuntimeError(f"the Chat page failed: {at.exception[0].value}")
+            times = []
+            for _ in range(rounds):
+                start = time.perf_counter()
+                at.run()
+                times.append((time.perf_counter() - start) * 1000)
+            shown = len(at.chat_message)
+            if shown != messages:
+                raise RuntimeError(f"the Chat page showed {shown} messages, not {messages}")
+        finally:
+            runtime = at.session_state["runtime"] if "runtime" in at.session_state else None
+            if isinstance(runtime, SessionRuntime):
+                runtime.close()
+    return {"rerun_ms_200": median(times)}
