@@ -315,6 +315,7 @@ class EventStream(Generic[T]):
         self._queue: queue.SimpleQueue[T | _End] = queue.SimpleQueue()
         self._checkpoint = checkpoint
         self._ended = False
+        self._finished = threading.Event()  # set with the end marker: wakes a sleeping reader
         self.started_at = time.monotonic()
         self.items = 0
         self._future: Future[None] = portal.start_task_soon(self._pump, source, name=PUMP_TASK_NAME)
@@ -330,6 +331,8 @@ class EventStream(Generic[T]):
             raise
         else:
             self._queue.put(_End())
+        finally:
+            self._finished.set()
 
     @property
     def done(self) -> bool:
@@ -389,8 +392,9 @@ class EventStream(Generic[T]):
                 error: Exception | None = None
                 try:
                     batch.append(self._take(self._next(None)))
-                    while True:  # drain, and gather until the next flush is due
-                        batch.append(self._take(self._next(next_flush - time.monotonic())))
+                    self._sleep_until(next_flush)
+                    while True:  # take what arrived meanwhile
+                        batch.append(self._take(self._queue.get_nowait()))
                 except (StopIteration, queue.Empty):
                     pass
                 except Exception as exc:  # noqa: BLE001 - raised after the batch
@@ -402,6 +406,16 @@ class EventStream(Generic[T]):
                     raise error
         finally:
             self.cancel()
+
+    def _sleep_until(self, deadline: float) -> None:
+        """Wait for `deadline` without waking per item (one wake-up per batch, not per
+        event); the end of the stream still wakes it at once, and the checkpoint runs
+        every WAIT_SLICE."""
+        while (left := deadline - time.monotonic()) > 0:
+            if self._finished.wait(min(left, WAIT_SLICE)):
+                return
+            if self._checkpoint is not None:
+                self._checkpoint()
 
     def __enter__(self) -> EventStream[T]:
         return self

@@ -357,7 +357,8 @@ class LiveReply:
     sent once, the growing one again, the status box gets its new lines appended and its
     label updated in place. The final `show(..., live=False)` adds the widgets and the
     footer and completes the status box; what it leaves on screen is what
-    `render_reply` draws for the same reply in history.
+    `render_reply` draws for the same reply in history (there the status box is an
+    expander with the finished status's icon: it looks the same and costs no sleep).
     """
 
     def __init__(self) -> None:
