@@ -89,8 +89,17 @@ class ReplyEvent:
     last_chunk: bool = False
     parts: list[PartView] = field(default_factory=list)
     artifacts: list[ArtifactView] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict)
+    response: StreamResponse | None = field(default=None, repr=False, compare=False)
     received_at: float = 0.0
+    _raw: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The `StreamResponse` as JSON, made on first use: most events are never inspected,
+        and converting every one on the loop costs about 20 µs each."""
+        if self._raw is None:
+            self._raw = MessageToDict(self.response) if self.response is not None else {}
+        return self._raw
 
     @property
     def final(self) -> bool:
@@ -127,16 +136,17 @@ def _task_event(task: Task) -> dict[str, Any]:
 def to_reply_event(response: StreamResponse, received_at: float | None = None) -> ReplyEvent:
     """Flatten one a2a-sdk `StreamResponse` into a `ReplyEvent`."""
     received_at = time.monotonic() if received_at is None else received_at
-    raw = MessageToDict(response)
     payload = response.WhichOneof("payload")
     if payload == "task":
-        return ReplyEvent("task", raw=raw, received_at=received_at, **_task_event(response.task))
+        return ReplyEvent(
+            "task", response=response, received_at=received_at, **_task_event(response.task)
+        )
     if payload == "status_update":
         update = response.status_update
         return ReplyEvent(
             "status",
             state=state_name(update.status.state),
-            raw=raw,
+            response=response,
             received_at=received_at,
             **_message_event(
                 update.status.message, task_id=update.task_id, context_id=update.context_id
@@ -155,13 +165,13 @@ def to_reply_event(response: StreamResponse, received_at: float | None = None) -
             append=update.append,
             last_chunk=update.last_chunk,
             parts=parts,
-            raw=raw,
+            response=response,
             received_at=received_at,
         )
     message = response.message
     return ReplyEvent(
         "message",
-        raw=raw,
+        response=response,
         received_at=received_at,
         **_message_event(message, task_id=message.task_id, context_id=message.context_id),
     )
