@@ -308,11 +308,6 @@ def current_agent() -> AgentEntry | None:
     return workspace().agent
 
 
-def default_agent_url() -> str:
-    """The configured agent, or else the embedded demo agent (started on first use)."""
-    return configured_agent_url() or ensure_demo_agent()
-
-
 def agent_url() -> str:
     """The URL of the agent this session talks to."""
     entry = current_agent()
