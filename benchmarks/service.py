@@ -44,7 +44,7 @@ class Sizes:
     """How much each figure measures; `--quick` shrinks everything but the definitions."""
 
     stream_rounds: int = 7
-    first_event_rounds: int = 31
+    first_event_rounds: int = 101
     short_rounds: int = 5
     short_messages: int = 50
     portal_calls: int = 5000

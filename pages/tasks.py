@@ -7,7 +7,7 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from pages.ui.reply import render_files, render_reply
+from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply
 from services import session
 from services.errors import AppError
 from services.replies import Reply
@@ -97,19 +97,24 @@ if actions.button("Open in chat", icon=":material/chat:", key="tasks_open"):
     st.switch_page("pages/chat.py")
 
 if subscribe:
-    live, live_reply = st.empty(), Reply()
-    try:
-        for batch in session.subscribe_task(detail.id).batches():
-            for event in batch:
-                live_reply.apply(event)
-            with live.container(border=True):
-                st.caption(":orange[live] · SubscribeToTask")
-                render_reply(live_reply, live=True)
-        live_reply.finish()
-    except AppError as error:
-        live_reply.fail(str(error), error.detail)
-    with live.container(border=True):
-        render_reply(live_reply, key="tasks-live")
+    # Drawn as the chat draws a streaming reply: only what changed is re-sent.
+    live_reply = Reply()
+    with st.container(border=True):
+        caption = st.empty()
+        caption.caption(":orange[live] · SubscribeToTask")
+        view = LiveReply()
+        try:
+            watcher = session.subscribe_task(detail.id)
+            for batch in watcher.batches(interval=1 / UPDATES_PER_SECOND):
+                for event in batch:
+                    live_reply.apply(event)
+                view.show(live_reply)
+        except AppError as error:
+            live_reply.fail(str(error), error.detail)
+        else:
+            live_reply.finish()
+        caption.empty()
+        view.show(live_reply, live=False, key="tasks-live")
 else:
     with st.container(border=True):
         render_reply(detail.reply, key="tasks-detail")
