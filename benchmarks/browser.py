@@ -13,16 +13,8 @@ re-sent; rounds alternate with the raw SDK's reading of the same reply.
 from __future__ import annotations
 
 import importlib.util
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +23,7 @@ from benchmarks.stats import median
 
 __all__ = ["CHROMIUM", "REPLY_TEXT", "browser_figures", "browser_unavailable"]
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 START_TIMEOUT = 60.0
 REPLY_TIMEOUT = 60.0
 REPLY_TEXT = "Explain how A2A streaming works"  # the long markdown answer, word by word
@@ -69,54 +50,6 @@ def browser_unavailable() -> str:
     if not CHROMIUM.exists():
         return f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
     return ""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@contextmanager
-def streamlit_app(agent_url: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port, talking to `agent_url`."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "A2A_AGENT_URL": agent_url, "PYTHONUNBUFFERED": "1"}
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless=true",
-        "--server.address=127.0.0.1",
-        f"--server.port={port}",
-        "--runner.fastReruns=true",
-        "--browser.gatherUsageStats=false",
-    ]  # fmt: skip
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not _healthy(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"streamlit did not start:\n{log.read().decode()}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 class _FrameCounter:
@@ -165,9 +98,16 @@ def browser_figures(app_agent_url: str, rounds: int, *, warm: bool = True) -> di
     from playwright.sync_api import sync_playwright
 
     from services.demo_agent import LONG_ANSWER
+    from tests.browser import CHROMIUM_ARGS, app_server  # the tests' launcher: one copy
 
     reply_bytes = len(LONG_ANSWER.encode())
-    with streamlit_app(app_agent_url) as app_url, RawClient(app_agent_url) as raw:
+    env = {"A2A_AGENT_URL": app_agent_url}
+    with (
+        tempfile.TemporaryDirectory() as log_dir,
+        app_server(Path(log_dir), env=env, watch_files=False) as app,
+        RawClient(app_agent_url) as raw,
+    ):
+        app_url = app.url
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:

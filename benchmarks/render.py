@@ -9,6 +9,7 @@ each after its user message. The rerun is timed with Streamlit's AppTest.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -94,6 +95,11 @@ def rerun_figures(url: str, rounds: int, messages: int = 200) -> dict[str, float
     from streamlit.testing.v1 import AppTest
 
     turns = history(url, messages)
+    # AppTest sets session state before any script runs; outside pytest Streamlit warns
+    # about the missing script context for that, which is expected here.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR
+    )
     with _agent_env(url), _app_routing():
         at = AppTest.from_file(APP, default_timeout=120)
         try:
