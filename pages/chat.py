@@ -38,7 +38,13 @@ def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> No
     else:
         reply.finish()
     stop.empty()
-    view.show(reply, live=False, key=key, on_reconnect=partial(session.queue_reconnect, index))
+    view.show(
+        reply,
+        live=False,
+        key=key,
+        on_reconnect=partial(session.queue_reconnect, index),
+        inspect=session.stream_kept(reply.stream_id),
+    )
 
 
 def stream_reply(text: str, files: list[PartView]) -> None:
@@ -106,6 +112,7 @@ for index, turn in enumerate(conversation.turns):
                 turn.reply,
                 key=f"chat-{index}",
                 on_reconnect=partial(session.queue_reconnect, index),
+                inspect=session.stream_kept(turn.reply.stream_id),
             )
 
 refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []

@@ -17,6 +17,16 @@ st.caption(
     "the SDK made of it, checked against the A2A 1.0 rules."
 )
 redactor = session.redactor()
+requested = session.take_stream_request()  # from a chat reply's "Inspect stream" link
+if requested is not None and session.stream_kept(requested):
+    session.preset_widget("inspector_source", "This session")
+    session.preset_widget("inspector_stream", requested)
+elif requested is not None:
+    st.info(
+        f"Stream #{requested} is no longer kept: the inspector keeps the last "
+        f"{session.recorder().max_streams} streams of a session.",
+        icon=":material/history:",
+    )
 source = st.segmented_control(
     "Source", ["This session", "Import a file"], default="This session", key="inspector_source"
 )

@@ -114,7 +114,8 @@ if subscribe:
         else:
             live_reply.finish()
         caption.empty()
-        view.show(live_reply, live=False, key="tasks-live")
+        kept = session.stream_kept(live_reply.stream_id)
+        view.show(live_reply, live=False, key="tasks-live", inspect=kept)
 else:
     with st.container(border=True):
         render_reply(detail.reply, key="tasks-detail")

@@ -135,6 +135,7 @@ class StreamRecord:
         return any(e.truncated for e in self.exchanges)
 
     def add_event(self, event: ReplyEvent) -> None:
+        event.stream_id = self.id  # so a reply can link to this record
         seq = self.exchanges[-1].seq if self.exchanges else 0
         self.events.append(SdkEvent(seq, event))
 
@@ -155,6 +156,7 @@ class TrafficRecorder:
     ) -> None:
         self.redactor = redactor or Redactor()
         self.max_bytes = max_bytes
+        self.max_streams = max_streams
         self._ids = itertools.count(1)  # streams are numbered per session
         self._streams: deque[StreamRecord] = deque(maxlen=max_streams)
         self._lock = threading.Lock()
@@ -178,6 +180,11 @@ class TrafficRecorder:
         """Snapshots of the kept streams, oldest first (safe to read while they grow)."""
         with self._lock:
             return [_snapshot(r) for r in self._streams]
+
+    def keeps(self, stream_id: int) -> bool:
+        """The stream is still kept (only the last `max_streams` are)."""
+        with self._lock:
+            return any(r.id == stream_id for r in self._streams)
 
     def stream(self, stream_id: int) -> StreamRecord | None:
         with self._lock:

@@ -91,6 +91,7 @@ class ReplyEvent:
     artifacts: list[ArtifactView] = field(default_factory=list)
     response: StreamResponse | None = field(default=None, repr=False, compare=False)
     received_at: float = 0.0
+    stream_id: int = 0  # the inspector's record of the stream it came in (0: not recorded)
     _raw: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -219,11 +220,13 @@ class Reply:
     gaps: list[str] = field(default_factory=list)  # what a reconnect could not fill in
     error: str = ""
     error_detail: str = ""
+    stream_id: int = 0  # the inspector's record of its (latest) stream; ids are per session
 
     def apply(self, event: ReplyEvent) -> None:
         if self.stopped:
             return  # late events from a stream the user stopped
         self.event_count += 1
+        self.stream_id = event.stream_id or self.stream_id
         self.task_id = event.task_id or self.task_id
         self.context_id = event.context_id or self.context_id
         if event.kind == "message":

@@ -38,6 +38,7 @@ _WORKSPACE = "workspace"
 _CONNECT_ERROR = "connect_error"
 _QUEUED_PROMPT = "queued_prompt"
 _QUEUED_RECONNECT = "queued_reconnect"
+STREAM_PARAM = "stream"  # ?stream=N opens the inspector on this session's stream N
 _TASKS_PAGE = "tasks_page_token"
 _RECORDER = "traffic_recorder"
 _REDACTOR = "redactor"
@@ -543,6 +544,21 @@ def reconnect(reply: Reply) -> EventStream[ReplyEvent]:
     """Resume a broken reply: the task now, its live events, then the task again."""
     reply.resume()
     return tasks.reconnect(runtime(), agent_url(), reply.task_id, checkpoint=checkpoint)
+
+
+def stream_kept(stream_id: int) -> bool:
+    """The inspector still has this stream (it keeps a session's last few)."""
+    return bool(stream_id) and recorder().keeps(stream_id)
+
+
+def take_stream_request() -> int | None:
+    """The stream asked for by `?stream=N` (a reply's Inspect link), removed from the URL
+    so that choosing another stream afterwards is not overridden."""
+    value = st.query_params.get(STREAM_PARAM)
+    if value is None:
+        return None
+    del st.query_params[STREAM_PARAM]
+    return int(value) if value.isdecimal() else None
 
 
 def reset_widget(key: str) -> None:

@@ -160,9 +160,9 @@ def _reply(raw: dict[str, Any]) -> Reply:
         )
         for key, a in raw.get("artifacts", {}).items()
     }
-    plain = {
-        k: v for k, v in raw.items() if k not in ("artifacts", "message_parts", "status_parts")
-    }
+    # stream_id names a record of the exporting session: meaningless here
+    skip = ("artifacts", "message_parts", "status_parts", "stream_id")
+    plain = {k: v for k, v in raw.items() if k not in skip}
     return Reply(
         **plain,
         artifacts=artifacts,

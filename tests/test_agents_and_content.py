@@ -147,6 +147,11 @@ def test_export_then_import_a_conversation(runtime, demo_agent):
     text = export_conversation(conv, demo_agent.url)
     back, url = import_conversation(text)
     assert url == demo_agent.url
+    # Stream ids name the exporting session's inspector records: not carried over.
+    assert [r.stream_id for r in conv.replies] == [1, 2, 3]
+    assert [r.stream_id for r in back.replies] == [0, 0, 0]
+    for reply in conv.replies:
+        reply.stream_id = 0
     assert back == conv  # every turn, reply, artifact and file byte
 
 

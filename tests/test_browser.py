@@ -82,6 +82,32 @@ def test_three_streamed_replies(app_server: AppServer, page: Page, tmp_path: Pat
 
 @pytest.mark.browser
 @pytest.mark.timeout(120)
+def test_a_replys_inspect_link_opens_its_stream_in_the_same_session(
+    app_server: AppServer, page: Page, tmp_path: Path
+) -> None:
+    page.goto(app_server.url)
+    chat_input = page.locator('[data-testid="stChatInput"] textarea')
+    chat_input.wait_for(state="visible", timeout=REPLY_TIMEOUT * 1000)
+    for number, message in enumerate(["Book a trip", "hello"], start=1):
+        chat_input.fill(message)
+        chat_input.press("Enter")
+        wait_for_reply(page, number, tmp_path / f"reply-{number}-timeout.png")
+
+    links = page.get_by_role("link", name="Inspect stream")
+    assert links.count() == 2
+    links.first.click()  # the first reply's stream, not the latest
+    stream = page.get_by_role("combobox", name="Stream")  # the inspector's stream picker
+    stream.wait_for(timeout=REPLY_TIMEOUT * 1000)
+    picked = stream.input_value()
+    assert picked.startswith("#1 · Book a trip"), picked
+    assert "stream=" not in page.url  # consumed, so picking another stream sticks
+    page.get_by_role("link", name="Chat").first.click()  # same session: the chat is there
+    links.nth(1).wait_for(timeout=REPLY_TIMEOUT * 1000)
+    assert links.count() == 2
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
 def test_closing_a_tab_ends_its_session_runtime(app_server: AppServer, page: Page) -> None:
     # Tabs of earlier tests may still be closing: wait until their loops are gone.
     assert wait_for(lambda: app_server.session_threads() == 0)

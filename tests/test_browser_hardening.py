@@ -357,8 +357,11 @@ LONG_ANSWER = "Explain how A2A streaming works"  # about 220 chunks, 6 s
 
 
 def answer_text(reply: str) -> str:
-    """A finished reply as the page shows it, without its footer (the last line)."""
-    return reply[: reply.rstrip().rfind("\n")].strip()
+    """A finished reply as the page shows it, without its footer: the caption that says
+    "N events in X s" and what follows it (the Inspect link)."""
+    lines = reply.rstrip().split("\n")
+    footer = max(i for i, line in enumerate(lines) if FINISHED_CAPTION.search(line))
+    return "\n".join(lines[:footer]).strip()
 
 
 @pytest.mark.browser

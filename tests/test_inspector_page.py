@@ -46,6 +46,43 @@ def test_after_a_chat_reply_the_inspector_shows_its_events_in_order(app):
     assert len(conversation(app).replies) == 1 and not app.exception
 
 
+def test_each_chat_reply_links_to_its_own_stream_in_the_inspector(app):
+    app.run()
+    send(app, "Search for A2A news")
+    send(app, "hello")
+    first, second = conversation(app).replies
+    assert (first.stream_id, second.stream_id) == (1, 2)
+    links = [e.proto for e in app.get("page_link")]
+    assert [(link.label, link.query_string) for link in links] == [
+        ("Inspect stream", "stream=1"),
+        ("Inspect stream", "stream=2"),
+    ]
+
+    # What the first link does: the inspector opens on that stream, not the latest.
+    app.query_params["stream"] = "1"
+    app.switch_page(INSPECTOR).run()
+    assert not app.exception
+    assert app.selectbox(key="inspector_stream").value == 1
+    assert len(app.dataframe[0].value) == first.event_count
+    assert "stream" not in app.query_params  # consumed: choosing another stream sticks
+    app.selectbox(key="inspector_stream").set_value(2).run()
+    assert len(app.dataframe[0].value) == second.event_count
+
+
+def test_a_link_to_a_stream_no_longer_kept_says_so(app, monkeypatch):
+    monkeypatch.setenv("A2A_INSPECTOR_MAX_STREAMS", "1")
+    app.run()
+    send(app, "hello")
+    send(app, "hello again")
+    app.run()
+    assert [e.proto.query_string for e in app.get("page_link")] == ["stream=2"]  # 1 is gone
+    app.query_params["stream"] = "1"
+    app.switch_page(INSPECTOR).run()
+    assert not app.exception
+    assert "Stream #1 is no longer kept" in everything_shown(app)
+    assert app.selectbox(key="inspector_stream").value == 2
+
+
 def test_a_message_sent_from_the_inspector_becomes_the_selected_stream(app):
     app.run()
     app.switch_page(INSPECTOR).run()

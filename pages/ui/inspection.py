@@ -125,7 +125,10 @@ def _table(rows: list[Row]) -> list[dict[str, object]]:
 
 def _render_table(ins: Inspection) -> None:
     left, right = st.columns([2, 3])
-    kinds = left.multiselect("Kinds", ins.kinds, default=ins.kinds, key="inspector_kinds")
+    # Keyed by the kinds on offer: a stream with other kinds starts with all of them shown
+    # (with one key, the last stream's choice would hide every row of the next).
+    kinds_key = "inspector_kinds-" + "-".join(ins.kinds)
+    kinds = left.multiselect("Kinds", ins.kinds, default=ins.kinds, key=kinds_key)
     query = right.text_input("Search", key="inspector_search", placeholder="text, state, verdict…")
     rows = [
         r

@@ -25,6 +25,7 @@ from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from services.replies import ArtifactView, PartView, Reply
 from services.safe_text import plain, safe_markdown
+from services.session import STREAM_PARAM
 
 __all__ = ["UPDATES_PER_SECOND", "LiveReply", "markdown_blocks", "render_files", "render_reply"]
 
@@ -41,6 +42,7 @@ _STATE_BADGES = {
 # At most this many redraws a second while a reply streams, however fast the agent sends:
 # each redraw re-sends the growing markdown block (about 100 bytes of envelope besides).
 UPDATES_PER_SECOND = 6
+INSPECTOR_PAGE = "pages/inspector.py"
 # What a finished st.status shows; history draws its box as an expander with this icon,
 # because st.status sleeps 50 ms each time one is created (60 in a chat = 3 s a rerun).
 _DONE_ICON = ":material/check:"
@@ -153,6 +155,7 @@ def _items(
     live: bool,
     key: str,
     on_reconnect: Callable[[], None] | None,
+    inspect: bool = False,
 ) -> tuple[list[_Item], list[_Item], list[_Item]]:
     """What `reply` shows, as (status box, body, footer) items."""
     head: list[_Item] = []
@@ -179,7 +182,7 @@ def _items(
     if not (reply.message_parts or reply.artifacts or settling or log) and live:
         body.append(_caption("Waiting for the agent…"))
 
-    foot = _footer_items(reply, live=live)
+    foot = _footer_items(reply, live=live, inspect=inspect and bool(reply.stream_id))
     if not live and on_reconnect is not None and reply.can_reconnect:
         reconnect = on_reconnect
         foot.append(
@@ -206,7 +209,7 @@ def _draw_status(canvas: Canvas, label: str, lines: tuple[str, ...]) -> None:
         box.markdown(line)
 
 
-def _footer_items(reply: Reply, *, live: bool) -> list[_Item]:
+def _footer_items(reply: Reply, *, live: bool, inspect: bool) -> list[_Item]:
     items: list[_Item] = []
     if reply.error:
         error, detail = reply.error, reply.error_detail
@@ -243,9 +246,29 @@ def _footer_items(reply: Reply, *, live: bool) -> list[_Item]:
     if reply.ended_at is not None:
         seconds = reply.ended_at - reply.started_at
         bits.append(f"{_plural(reply.event_count, 'event')} in {seconds:.1f} s")
-    if bits:
+    if inspect and not live:
+        items.append(_caption_with_inspect_link(" · ".join(bits), reply.stream_id))
+    elif bits:
         items.append(_caption(" · ".join(bits)))
     return items
+
+
+def _caption_with_inspect_link(text: str, stream_id: int) -> _Item:
+    """The footer caption and, beside it, a link to the reply's stream in the inspector."""
+
+    def draw(canvas: Canvas) -> None:
+        row = canvas.container(horizontal=True, vertical_alignment="center", gap="small")
+        if text:
+            row.caption(text)
+        row.page_link(
+            INSPECTOR_PAGE,
+            label="Inspect stream",
+            icon=":material/troubleshoot:",
+            query_params={STREAM_PARAM: str(stream_id)},
+            help="Every event of this reply's stream, on the wire and as the SDK saw it.",
+        )
+
+    return _Item("caption", (text, stream_id), draw, compound=True)
 
 
 def _artifact_items(artifact: ArtifactView, *, live: bool, key: str) -> list[_Item]:
@@ -312,10 +335,12 @@ def render_reply(
     live: bool = False,
     key: str = "",
     on_reconnect: Callable[[], None] | None = None,
+    inspect: bool = False,
 ) -> None:
     """Draw `reply` in the current container. `live` skips widgets (drawn once, when the
-    stream ends); a broken task reply offers Reconnect when `on_reconnect` is given."""
-    head, body, foot = _items(reply, live=live, key=key, on_reconnect=on_reconnect)
+    stream ends); a broken task reply offers Reconnect when `on_reconnect` is given, and
+    `inspect` links to the reply's stream in the inspector (pass whether it is kept)."""
+    head, body, foot = _items(reply, live=live, key=key, on_reconnect=on_reconnect, inspect=inspect)
     if head and live:
         label, done, lines = head[0].value
         # Not `with st.status(...)`: leaving the block would mark it complete mid-stream.
@@ -375,8 +400,11 @@ class LiveReply:
         live: bool = True,
         key: str = "",
         on_reconnect: Callable[[], None] | None = None,
+        inspect: bool = False,
     ) -> None:
-        head, body, foot = _items(reply, live=live, key=key, on_reconnect=on_reconnect)
+        head, body, foot = _items(
+            reply, live=live, key=key, on_reconnect=on_reconnect, inspect=inspect
+        )
         self._show_status(head[0].value if head else None)
         self._body.show(body)
         self._foot.show(foot)
