@@ -234,15 +234,26 @@ def _concurrent_round(runtimes: list[SessionRuntime], url: str) -> float:
     return sum(r.events for r in results) / seconds
 
 
+def _sequential_round(runtime: SessionRuntime, url: str, replies: int) -> float:
+    """One runtime streams the same reply `replies` times, one after another: events/s."""
+    start = time.perf_counter()
+    events = sum(app_stream(runtime, url, STREAM_TEXT).events for _ in range(replies))
+    return events / (time.perf_counter() - start)
+
+
 def concurrent_figures(url: str, sizes: Sizes) -> dict[str, float]:
-    """`sizes.sessions` runtimes streaming at once, against one runtime alone."""
+    """`sizes.sessions` runtimes streaming at once, against one runtime alone.
+
+    Both sides do the same work, one reply per session: at once, or one after another
+    in a single session. Timing one short reply alone instead would be mostly noise.
+    """
     runtimes = [_ready_runtime(url, f"bench-c{n}") for n in range(sizes.sessions)]
     try:
         _concurrent_round(runtimes, url)  # warm every runtime's connection
         pairs = alternate(
             sizes.concurrent_rounds,
             lambda: _concurrent_round(runtimes, url),
-            lambda: app_stream(runtimes[0], url, STREAM_TEXT).eps,
+            lambda: _sequential_round(runtimes[0], url, len(runtimes)),
         )
     finally:
         for runtime in runtimes:

@@ -35,9 +35,9 @@ __all__ = [
     "DEFAULT_MAX_STREAMS",
     "CapturingTransport",
     "Chunk",
+    "SdkEvent",
     "Exchange",
     "Frame",
-    "SdkEvent",
     "StreamRecord",
     "TrafficRecorder",
     "capturing",
@@ -52,10 +52,14 @@ _current: contextvars.ContextVar[StreamRecord | None] = contextvars.ContextVar(
 )
 
 
-@dataclass(frozen=True)
-class Chunk:
-    at: float  # time.monotonic() when it arrived
-    data: bytes
+# (time.monotonic() when it arrived, the bytes). A plain tuple of a float and bytes:
+# CPython's garbage collector stops tracking such tuples, and a busy server keeps
+# hundreds of thousands of chunks, which a class instance each would make every full
+# collection walk (a pause for every session).
+Chunk = tuple[float, bytes]
+# (exchange seq, time.monotonic() it was handed over, the StreamResponse serialized): an
+# event as the SDK handed it to the app, kept GC-untracked for the same reason.
+SdkEvent = tuple[int, float, bytes]
 
 
 @dataclass
@@ -99,14 +103,6 @@ class Exchange:
         return str(body.get("method", "")) if isinstance(body, dict) else ""
 
 
-@dataclass(frozen=True)
-class SdkEvent:
-    """An event as the SDK handed it to the app, and which exchange was on the wire."""
-
-    exchange_seq: int
-    event: ReplyEvent
-
-
 @dataclass
 class StreamRecord:
     """Everything recorded for one message sent to an agent."""
@@ -135,9 +131,10 @@ class StreamRecord:
         return any(e.truncated for e in self.exchanges)
 
     def add_event(self, event: ReplyEvent) -> None:
+        """Keep `event` with the exchange that was on the wire, and mark it as ours."""
         event.stream_id = self.id  # so a reply can link to this record
         seq = self.exchanges[-1].seq if self.exchanges else 0
-        self.events.append(SdkEvent(seq, event))
+        self.events.append((seq, event.received_at, event.wire))
 
     def finish(self, error: str = "") -> None:
         self.error = self.error or error
@@ -278,7 +275,7 @@ class _CapturingStream(httpx.AsyncByteStream):
                 exchange.bytes_received += len(chunk)
                 if record.bytes_kept + len(chunk) <= record.max_bytes:
                     record.bytes_kept += len(chunk)
-                    exchange.chunks.append(Chunk(now, chunk))
+                    exchange.chunks.append((now, chunk))
                 else:
                     exchange.truncated = True
                 yield chunk
@@ -333,8 +330,8 @@ def frames(exchange: Exchange, redactor: Redactor | None = None) -> list[Frame]:
     if not exchange.chunks:
         return []
     if not exchange.is_sse:
-        body = b"".join(c.data for c in exchange.chunks).decode("utf-8", "replace")
-        return [Frame(exchange.seq, "", redact(body), at=exchange.chunks[-1].at)]
+        body = b"".join(data for _, data in exchange.chunks).decode("utf-8", "replace")
+        return [Frame(exchange.seq, "", redact(body), at=exchange.chunks[-1][0])]
     clock = _Clock(exchange.chunks)
     response = httpx.Response(
         exchange.status or 200, headers=exchange.response_headers, stream=clock
@@ -351,9 +348,9 @@ class _Clock(httpx.SyncByteStream):
 
     def __init__(self, chunks: list[Chunk]) -> None:
         self._chunks = chunks
-        self.now = chunks[0].at
+        self.now = chunks[0][0]
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            self.now = chunk.at
-            yield chunk.data
+        for at, data in self._chunks:
+            self.now = at
+            yield data

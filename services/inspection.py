@@ -18,7 +18,7 @@ from google.protobuf.json_format import ParseDict
 
 from services.capture import Exchange, Frame, SdkEvent, StreamRecord, frames
 from services.redact import Redactor
-from services.replies import to_reply_event
+from services.replies import response_json
 from services.validation import Finding, parse_payload, validate
 
 __all__ = [
@@ -124,8 +124,8 @@ def _pair(all_frames: list[Frame], events: list[SdkEvent]) -> dict[int, dict[str
     """Frame index -> the SDK event made of it: the n-th event of an exchange pairs with
     its n-th frame (the SDK reads frames in order, one event each)."""
     pending: dict[int, list[dict[str, Any]]] = {}
-    for sdk_event in events:
-        pending.setdefault(sdk_event.exchange_seq, []).append(sdk_event.event.raw)
+    for seq, _at, wire in events:
+        pending.setdefault(seq, []).append(response_json(wire))
     paired: dict[int, dict[str, Any]] = {}
     for index, frame in enumerate(all_frames):
         queue = pending.get(frame.exchange_seq)
@@ -227,13 +227,13 @@ def export_jsonl(record: StreamRecord, redactor: Redactor | None = None) -> str:
                 "data": frame.data,
             }
         )
-    for sdk_event in record.events:
+    for seq, at, wire in record.events:
         lines.append(
             {
                 "type": "sdk_event",
-                "exchange": sdk_event.exchange_seq,
-                "at": offset(sdk_event.event.received_at),
-                "event": json.loads(redact.text(json.dumps(sdk_event.event.raw))),
+                "exchange": seq,
+                "at": offset(at),
+                "event": json.loads(redact.text(json.dumps(response_json(wire)))),
             }
         )
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
@@ -281,8 +281,9 @@ def import_jsonl(text: str) -> StreamRecord:
             )
         elif kind == "sdk_event":
             response = ParseDict(line["event"], StreamResponse(), ignore_unknown_fields=True)
-            event = to_reply_event(response, received_at=float(line["at"]))
-            record.events.append(SdkEvent(int(line["exchange"]), event))
+            record.events.append(
+                (int(line["exchange"]), float(line["at"]), response.SerializeToString())
+            )
     return record
 
 
