@@ -8,7 +8,8 @@ The SDK's own view of each event is added by the pump (`StreamRecord.add_event`)
 
 SSE frames are decoded later, on the reader's thread, by httpx-sse over the recorded
 chunks (`frames`), so the loop only appends bytes. Memory is bounded: the recorder keeps
-the last `max_streams` streams and at most `max_bytes` of body per stream, marking the cut.
+the last `max_streams` streams and at most `max_bytes` of body per stream, marking the cut
+(the SDK's events past it are not kept either).
 """
 
 from __future__ import annotations
@@ -131,10 +132,16 @@ class StreamRecord:
         return any(e.truncated for e in self.exchanges)
 
     def add_event(self, event: ReplyEvent) -> None:
-        """Keep `event` with the exchange that was on the wire, and mark it as ours."""
+        """Keep `event` with the exchange that was on the wire, and mark it as ours.
+
+        Once that exchange's body is cut (past `max_bytes`), its events have no frame to be
+        shown with, and keeping them would let a long stream grow without bound.
+        """
         event.stream_id = self.id  # so a reply can link to this record
-        seq = self.exchanges[-1].seq if self.exchanges else 0
-        self.events.append((seq, event.received_at, event.wire))
+        exchange = self.exchanges[-1] if self.exchanges else None
+        if exchange is not None and exchange.truncated:
+            return
+        self.events.append((exchange.seq if exchange else 0, event.received_at, event.wire))
 
     def finish(self, error: str = "") -> None:
         self.error = self.error or error

@@ -137,6 +137,7 @@ def test_memory_is_bounded_per_session_and_per_stream(demo_agent):
     ins = inspect(record)
     assert ins.summary is not None and ins.summary.truncated
     assert 0 < len(ins.rows) < len(received)
+    assert len(record.events) < len(received)  # none kept past the cut
 
 
 def test_what_a_stream_keeps_per_event_is_invisible_to_the_garbage_collector(runtime, demo_agent):
