@@ -25,8 +25,8 @@ __all__ = [
     "Reply",
     "ReplyEvent",
     "Turn",
-    "state_name",
     "response_json",
+    "state_name",
     "to_reply_event",
 ]
 

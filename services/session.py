@@ -32,13 +32,14 @@ from services.workspace import (
     import_conversation,
 )
 
+STREAM_PARAM = "stream"  # ?stream=N opens the inspector on this session's stream N
+
 _RUNTIME = "runtime"
 _REBUILDS = "runtime_rebuilds"
 _WORKSPACE = "workspace"
 _CONNECT_ERROR = "connect_error"
 _QUEUED_PROMPT = "queued_prompt"
 _QUEUED_RECONNECT = "queued_reconnect"
-STREAM_PARAM = "stream"  # ?stream=N opens the inspector on this session's stream N
 _TASKS_PAGE = "tasks_page_token"
 _RECORDER = "traffic_recorder"
 _REDACTOR = "redactor"
