@@ -79,25 +79,32 @@ def legacy_card_app(rpc_url: str) -> Callable[[str], Starlette]:
 
 
 def _jsonrpc_agent(
-    base_url: str, name: str, stream: Callable[[Any, str, int], AsyncIterator[bytes]]
+    base_url: str,
+    name: str,
+    stream: Callable[[Any, str, int], AsyncIterator[bytes]],
+    *,
+    card_fields: dict[str, Any] | None = None,
+    routes: list[Route] | None = None,
 ) -> Starlette:
     """A card plus a JSON-RPC endpoint whose SSE body `stream(request_id, context_id, n)`
-    writes (n counts requests from 1)."""
+    writes (n counts requests from 1). `card_fields` override the card's, `routes` add
+    endpoints."""
     from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface
     from google.protobuf.json_format import MessageToDict
     from starlette.responses import StreamingResponse
 
-    card = AgentCard(
-        name=name,
-        description="A purpose-built test agent.",
-        version="1.0.0",
-        supported_interfaces=[
+    fields: dict[str, Any] = {
+        "name": name,
+        "description": "A purpose-built test agent.",
+        "version": "1.0.0",
+        "supported_interfaces": [
             AgentInterface(url=f"{base_url}/", protocol_binding="JSONRPC", protocol_version="1.0")
         ],
-        capabilities=AgentCapabilities(streaming=True),
-        default_input_modes=["text/plain"],
-        default_output_modes=["text/plain"],
-    )
+        "capabilities": AgentCapabilities(streaming=True),
+        "default_input_modes": ["text/plain"],
+        "default_output_modes": ["text/plain"],
+    }
+    card = AgentCard(**{**fields, **(card_fields or {})})
     requests = 0
 
     async def card_handler(_request: Request) -> Response:
@@ -115,6 +122,7 @@ def _jsonrpc_agent(
         routes=[
             Route("/.well-known/agent-card.json", card_handler, methods=["GET"]),
             Route("/", rpc_handler, methods=["POST"]),
+            *(routes or []),
         ]
     )
 
@@ -279,8 +287,7 @@ PIXEL_HITS: list[str] = []  # requests for the hostile agent's tracking pixel
 def hostile_app(base_url: str) -> Starlette:
     """An agent whose every string tries to run script, inject elements, or make the
     viewer's browser fetch a URL (a tracking pixel it serves, counting hits)."""
-    from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
-    from google.protobuf.json_format import MessageToDict
+    from a2a.types.a2a_pb2 import AgentSkill
 
     pixel = f"{base_url}/pixel.png"
     evil = (
@@ -290,17 +297,10 @@ def hostile_app(base_url: str) -> Starlette:
         f" ![tracker]({pixel}?md) <a href=\"javascript:alert('a')\">a</a>"
         " <iframe src=\"javascript:alert('frame')\"></iframe> :red[fake-red] **bold**"
     )
-    card = AgentCard(
-        name="<img src=x onerror=alert('name')>Evil Agent",
-        description=evil,
-        version="<b>1</b>",
-        supported_interfaces=[
-            AgentInterface(url=f"{base_url}/", protocol_binding="JSONRPC", protocol_version="1.0")
-        ],
-        capabilities=AgentCapabilities(streaming=True),
-        default_input_modes=["text/plain"],
-        default_output_modes=["text/plain"],
-        skills=[
+    card_fields = {
+        "description": evil,
+        "version": "<b>1</b>",
+        "skills": [
             AgentSkill(
                 id="x",
                 name="<script>alert('skill')</script>",
@@ -309,7 +309,7 @@ def hostile_app(base_url: str) -> Starlette:
                 examples=["<img src=x onerror=alert('example')>", f"![t]({pixel}?example)"],
             )
         ],
-    )
+    }
     frames: list[dict[str, Any]] = [
         {"task": {"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_WORKING",
             "message": {"messageId": "s1", "role": "ROLE_AGENT", "parts": [{"text": evil}]}}}},
@@ -325,28 +325,18 @@ def hostile_app(base_url: str) -> Starlette:
             "message": {"messageId": "s2", "role": "ROLE_AGENT", "parts": [{"text": evil}]}}}},
     ]  # fmt: skip
 
-    async def card_handler(_request: Request) -> Response:
-        return JSONResponse(MessageToDict(card))
-
     async def pixel_handler(request: Request) -> Response:
         PIXEL_HITS.append(str(request.url))
         return Response(b"GIF89a", media_type="image/gif")
 
-    async def rpc_handler(request: Request) -> Response:
-        from starlette.responses import StreamingResponse
+    async def stream(request_id: Any, _context_id: str, _n: int) -> AsyncIterator[bytes]:
+        for frame in frames:
+            yield sse(rpc_result(request_id, frame))
 
-        request_id = (await request.json())["id"]
-
-        async def stream() -> AsyncIterator[bytes]:
-            for frame in frames:
-                yield sse(rpc_result(request_id, frame))
-
-        return StreamingResponse(stream(), media_type="text/event-stream")
-
-    return Starlette(
-        routes=[
-            Route("/.well-known/agent-card.json", card_handler, methods=["GET"]),
-            Route("/pixel.png", pixel_handler, methods=["GET"]),
-            Route("/", rpc_handler, methods=["POST"]),
-        ]
+    return _jsonrpc_agent(
+        base_url,
+        "<img src=x onerror=alert('name')>Evil Agent",
+        stream,
+        card_fields=card_fields,
+        routes=[Route("/pixel.png", pixel_handler, methods=["GET"])],
     )
