@@ -332,22 +332,17 @@ def _draw_file(canvas: Canvas, part: PartView, *, live: bool, key: str) -> None:
 def render_reply(
     reply: Reply,
     *,
-    live: bool = False,
     key: str = "",
     on_reconnect: Callable[[], None] | None = None,
     inspect: bool = False,
 ) -> None:
-    """Draw `reply` in the current container. `live` skips widgets (drawn once, when the
-    stream ends); a broken task reply offers Reconnect when `on_reconnect` is given, and
-    `inspect` links to the reply's stream in the inspector (pass whether it is kept)."""
-    head, body, foot = _items(reply, live=live, key=key, on_reconnect=on_reconnect, inspect=inspect)
-    if head and live:
-        label, done, lines = head[0].value
-        # Not `with st.status(...)`: leaving the block would mark it complete mid-stream.
-        box = st.status(label, state="complete" if done else "running", expanded=False)
-        for line in lines:
-            box.markdown(line)
-        head = []
+    """Draw a finished (or interrupted) `reply` in the current container; streaming ones
+    are drawn by `LiveReply`. A broken task reply offers Reconnect when `on_reconnect` is
+    given, and `inspect` links to the reply's stream in the inspector (pass whether it is
+    kept)."""
+    head, body, foot = _items(
+        reply, live=False, key=key, on_reconnect=on_reconnect, inspect=inspect
+    )
     for item in [*head, *body, *foot]:
         item.draw(st)
 
