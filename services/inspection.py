@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from a2a.types.a2a_pb2 import StreamResponse
-from google.protobuf.json_format import ParseDict
-
-from services.capture import Exchange, Frame, SdkEvent, StreamRecord, frames
+from services.capture import Frame, SdkEvent, StreamRecord, frames
+from services.formats import FileRejected, read_stream
 from services.redact import Redactor
 from services.replies import response_json
 from services.validation import Finding, parse_payload, validate
@@ -239,71 +236,13 @@ def export_jsonl(record: StreamRecord, redactor: Redactor | None = None) -> str:
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
 
 
-class StreamFileError(ValueError):
-    """A file that is not an exported stream."""
+class StreamFileError(FileRejected):
+    """A file that is not an exported stream (str(): one sentence)."""
 
 
 def import_jsonl(text: str) -> StreamRecord:
     """A stream exported by `export_jsonl`, ready for `inspect` (times from 0)."""
     try:
-        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except ValueError as error:
-        raise StreamFileError(f"This file is not JSON Lines ({error}).") from error
-    if not lines or lines[0].get("type") != "stream":
-        raise StreamFileError("This file is not a stream exported by this app (no stream line).")
-    head = lines[0]
-    record = StreamRecord(
-        0,
-        str(head.get("label", "")),
-        str(head.get("agent_url", "")),
-        binding=str(head.get("binding", "")),
-        protocol_version=str(head.get("protocol_version", "")),
-        started_at=0.0,
-        started_wall=float(head.get("started_wall", 0.0)),
-        ended_at=head.get("ended"),
-        error=str(head.get("error", "")),
-        imported_frames=[],
-    )
-    for line in lines[1:]:
-        kind = line.get("type")
-        if kind == "exchange":
-            record.exchanges.append(_exchange(line))
-        elif kind == "frame":
-            record.imported_frames.append(  # type: ignore[union-attr]
-                Frame(
-                    int(line["exchange"]),
-                    str(line.get("event", "")),
-                    str(line.get("data", "")),
-                    str(line.get("id", "")),
-                    line.get("retry"),
-                    float(line["at"]),
-                )
-            )
-        elif kind == "sdk_event":
-            response = ParseDict(line["event"], StreamResponse(), ignore_unknown_fields=True)
-            record.events.append(
-                (int(line["exchange"]), float(line["at"]), response.SerializeToString())
-            )
-    return record
-
-
-def _exchange(line: dict[str, Any]) -> Exchange:
-    def pairs(items: Iterable[Any]) -> list[tuple[str, str]]:
-        return [(str(k), str(v)) for k, v in items]
-
-    return Exchange(
-        seq=int(line["seq"]),
-        method=str(line.get("method", "")),
-        url=str(line.get("url", "")),
-        request_headers=pairs(line.get("request_headers", [])),
-        request_body=str(line.get("request_body", "")),
-        started_at=float(line.get("started") or 0.0),
-        status=int(line.get("status", 0)),
-        reason=str(line.get("reason", "")),
-        response_headers=pairs(line.get("response_headers", [])),
-        first_byte_at=line.get("first_byte"),
-        ended_at=line.get("ended"),
-        bytes_received=int(line.get("bytes", 0)),
-        truncated=bool(line.get("truncated", False)),
-        error=str(line.get("error", "")),
-    )
+        return read_stream(text)
+    except FileRejected as error:
+        raise StreamFileError(str(error)) from error

@@ -16,8 +16,9 @@ from typing import Any, Literal
 from services.agent import AgentInfo
 from services.auth import Credentials
 from services.errors import AppError
+from services.formats import FileRejected, read_conversation
 from services.redact import Redactor
-from services.replies import ArtifactView, Conversation, PartView, Reply, Turn
+from services.replies import Conversation
 
 __all__ = [
     "AgentEntry",
@@ -118,8 +119,8 @@ class Workspace:
 # --- conversation files ----------------------------------------------------------------------
 
 
-class ConversationFileError(ValueError):
-    """A file that is not a conversation exported by this app."""
+class ConversationFileError(FileRejected):
+    """A file that is not a conversation exported by this app (str(): one sentence)."""
 
 
 def _encode(value: Any) -> Any:
@@ -147,53 +148,9 @@ def export_conversation(
     return redactor.text(text) if redactor else text
 
 
-def _part(raw: dict[str, Any]) -> PartView:
-    if isinstance(raw.get("raw"), dict):
-        raw = {**raw, "raw": base64.b64decode(raw["raw"]["$base64"])}
-    return PartView(**raw)
-
-
-def _reply(raw: dict[str, Any]) -> Reply:
-    artifacts = {
-        key: ArtifactView(
-            a["artifact_id"], a.get("name", ""), [_part(p) for p in a["parts"]], a["complete"]
-        )
-        for key, a in raw.get("artifacts", {}).items()
-    }
-    # stream_id names a record of the exporting session: meaningless here
-    skip = ("artifacts", "message_parts", "status_parts", "stream_id")
-    plain = {k: v for k, v in raw.items() if k not in skip}
-    return Reply(
-        **plain,
-        artifacts=artifacts,
-        message_parts=[_part(p) for p in raw.get("message_parts", [])],
-        status_parts=[_part(p) for p in raw.get("status_parts", [])],
-    )
-
-
 def import_conversation(text: str) -> tuple[Conversation, str]:
     """A conversation exported by `export_conversation`, and the agent URL it was with."""
     try:
-        body = json.loads(text)
-        if body.get("format") != CONVERSATION_FORMAT:
-            raise ConversationFileError(
-                "This file is not a conversation exported by this app (no format marker)."
-            )
-        raw = body["conversation"]
-        turns = [
-            Turn(
-                t["role"],
-                t.get("text", ""),
-                _reply(t["reply"]) if t.get("reply") else None,
-                [_part(p) for p in t.get("files", [])],
-            )
-            for t in raw.get("turns", [])
-        ]
-        settings = {k: v for k, v in raw.items() if k != "turns"}
-        return Conversation(turns=turns, **settings), str(body.get("agent_url", ""))
-    except ConversationFileError:
-        raise
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ConversationFileError(
-            f"This file could not be read as a conversation ({type(error).__name__}: {error})."
-        ) from error
+        return read_conversation(text)
+    except FileRejected as error:
+        raise ConversationFileError(str(error)) from error

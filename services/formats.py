@@ -1,0 +1,630 @@
+"""One door for every file the app reads: bounded JSON, strict schemas, one sentence.
+
+A file a person uploads is hostile until checked: a title that is a number, JSON nested
+thousands of levels deep or a timestamp of 1e300 used to reach the pages and put a
+traceback on every rerun. Everything read from a file passes here first. `load_json` and
+`load_json_lines` bound the size, the nesting (walked iteratively, so it cannot overflow the
+stack) and refuse NaN and Infinity; pydantic models (strict: a number is never taken for
+text) check each field with bounds on counts, lengths and times; and every refusal is a
+`FileRejected` whose text is one sentence naming the first problem and where it is. Only
+a file that passed becomes the app's plain dataclasses, so nothing half-read enters the
+session.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+from a2a.types.a2a_pb2 import StreamResponse
+from google.protobuf.json_format import ParseDict, ParseError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
+
+from services.capture import Exchange, Frame, StreamRecord
+from services.replies import ArtifactView, Conversation, PartView, Reply, Turn
+
+__all__ = [
+    "CONVERSATION_FORMAT",
+    "MAX_CONVERSATION_BYTES",
+    "MAX_STREAM_BYTES",
+    "MAX_STREAM_LINES",
+    "STREAM_FORMAT",
+    "FileRejected",
+    "explain",
+    "load_json",
+    "load_json_lines",
+    "read_conversation",
+    "read_stream",
+]
+
+CONVERSATION_FORMAT = "a2a-streamlit/conversation@1"
+STREAM_FORMAT = "a2a-streamlit/stream@1"
+MAX_CONVERSATION_BYTES = 32 * 1024 * 1024
+MAX_STREAM_BYTES = 64 * 1024 * 1024
+MAX_STREAM_LINES = 200_000
+MAX_TURNS = 10_000
+MAX_PARTS = 200
+MAX_ARTIFACTS = 500
+MAX_STATUS_LINES = 10_000
+MAX_HEADERS = 1_000
+MAX_OFFSET_S = 1e7  # times in a stream file are seconds from its start: ~115 days
+MAX_WALL_S = 4e9  # a Unix time before 2096: datetime.fromtimestamp stays in range
+MAX_ECHO = 80  # never show more than this much of a file's own content
+
+
+class FileRejected(ValueError):
+    """A file the app will not read; str() is one sentence naming the first problem."""
+
+
+# --- bounded JSON ------------------------------------------------------------------------
+
+
+class _NonFinite:
+    """What NaN / Infinity parse to, so the walk can say where they are."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _size(length: int) -> str:
+    return f"{length / (1024 * 1024):,.1f} MB"
+
+
+def _as_text(text: str | bytes, what: str, max_bytes: int) -> str:
+    length = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if length > max_bytes:
+        raise FileRejected(
+            f"The {what} is {_size(length)}, more than the {_size(max_bytes)} this app reads."
+        )
+    try:
+        if isinstance(text, bytes):
+            return text.decode("utf-8")
+        # Bytes decoded with "surrogateescape" keep what was not UTF-8 as lone surrogates.
+        text.encode("utf-8")
+        return text
+    except UnicodeError as error:
+        unit = "byte" if isinstance(text, bytes) else "character"
+        start = error.start + 1 if isinstance(error, UnicodeEncodeError | UnicodeDecodeError) else 1
+        raise FileRejected(
+            f"The {what} is not UTF-8 text ({unit} {start:,} cannot be decoded)."
+        ) from error
+
+
+def _clip(text: str, limit: int = MAX_ECHO) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _path(path: Iterable[str | int]) -> str:
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        else:
+            step = _clip(str(step), 30)
+            out += f".{step}" if out else step
+    return _clip(out or "(the top level)")
+
+
+def _problem_in(value: Any, max_depth: int) -> str:
+    """The first place `value` is nested too deep or holds a non-finite number, or ""."""
+    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(value, 0, ())]
+    while stack:
+        item, depth, path = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= max_depth:
+                return f"is nested more than {max_depth} levels deep (at `{_path(path)}`)"
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            # Pushed in reverse so the first problem in reading order is found first.
+            for key, child in reversed(list(pairs)):
+                if isinstance(child, dict | list | float | _NonFinite):
+                    stack.append((child, depth + 1, (*path, key)))
+        elif isinstance(item, _NonFinite) or (isinstance(item, float) and not math.isfinite(item)):
+            name = item.name if isinstance(item, _NonFinite) else "a number too large"
+            return f"holds {name} at `{_path(path)}`, which JSON does not allow"
+    return ""
+
+
+def _parse(text: str, max_depth: int, *, one_line: bool = False) -> tuple[Any, str]:
+    """The JSON value of `text`, or a problem (without its subject) when it is refused."""
+    try:
+        value = json.loads(text, parse_constant=_NonFinite)
+    except RecursionError:
+        return None, f"is nested more than {max_depth} levels deep"
+    except json.JSONDecodeError as error:
+        where = (
+            f"column {error.colno}" if one_line else f"line {error.lineno}, column {error.colno}"
+        )
+        return None, f"is not JSON ({where}: {error.msg.lower()})"
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        return None, f"is not JSON ({_clip(str(error), 60)})"
+    return value, _problem_in(value, max_depth)
+
+
+def load_json(text: str | bytes, *, what: str, max_bytes: int, max_depth: int = 64) -> Any:
+    """`text` as JSON, refused with one sentence if too big, too deep, or not plain JSON.
+
+    Args:
+        what: the file in words, as sentences name it ("conversation file", "agent card").
+    """
+    value, problem = _parse(_as_text(text, what, max_bytes), max_depth)
+    if problem:
+        raise FileRejected(f"The {what} {problem}.")
+    return value
+
+
+def load_json_lines(
+    text: str | bytes, *, what: str, max_bytes: int, max_lines: int, max_depth: int = 64
+) -> list[tuple[int, Any]]:
+    """Each non-blank line of `text` as JSON, with its 1-based line number.
+
+    A refusal names the line: "line 12: the stream file is nested more than 64 levels deep."
+    """
+    lines = _as_text(text, what, max_bytes).splitlines()
+    if len(lines) > max_lines:
+        raise FileRejected(f"The {what} has more than {max_lines:,} lines.")
+    values: list[tuple[int, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        value, problem = _parse(line, max_depth, one_line=True)
+        if problem.startswith("is not JSON"):
+            raise FileRejected(f"This file is not JSON Lines: line {number} {problem}.")
+        if problem:
+            raise FileRejected(f"line {number}: the {what} {problem}.")
+        values.append((number, value))
+    return values
+
+
+# --- one sentence from a pydantic error ---------------------------------------------------
+
+_EXPECTED = {
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "bytes_type": "must be text",
+    "missing": "is missing",
+    "finite_number": "must be a finite number",
+}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "something else"
+
+
+def _bound(ctx: dict[str, Any], key: str) -> str:
+    value = ctx.get(key)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
+
+
+def _what_is_wrong(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    if kind in _EXPECTED:
+        said = _EXPECTED[kind]
+        if kind not in ("missing", "finite_number"):
+            said += f" (it is {_kind(error.get('input'))})"
+        return said
+    if kind == "literal_error":
+        if not isinstance(error.get("input"), str):  # every choice here is text
+            return f"must be text (it is {_kind(error.get('input'))})"
+        return f"must be one of {_clip(str(ctx.get('expected', '')), 200)}"
+    if kind == "too_long":
+        return f"has more than {_bound(ctx, 'max_length')} items"
+    if kind == "too_short":
+        return f"must have at least {_bound(ctx, 'min_length')} items"
+    if kind == "string_too_long":
+        return f"is longer than {_bound(ctx, 'max_length')} characters"
+    if kind == "string_too_short":
+        return f"must have at least {_bound(ctx, 'min_length')} characters"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {_bound(ctx, 'ge' if 'ge' in ctx else 'gt')}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {_bound(ctx, 'le' if 'le' in ctx else 'lt')}"
+    if kind.startswith("door_"):  # ours (PydanticCustomError): already plain words
+        return str(error["msg"])
+    return f"is not valid ({_clip(str(error['msg']).lower(), 60)})"
+
+
+def explain(error: ValidationError, *, skip: int = 0) -> str:
+    """The first error of `error` as "`turns[3].state` must be text (it is a number)".
+
+    Args:
+        skip: leading steps of each error's place to leave out (a union's tag).
+    """
+    first = error.errors(include_url=False)[0]
+    place = tuple(first["loc"])[skip:]
+    wrong = _what_is_wrong(dict(first))
+    return f"`{_path(place)}` {wrong}" if place else f"the line {wrong}"
+
+
+# --- strict models -------------------------------------------------------------------------
+
+_STRICT = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False, frozen=True)
+
+Id = Annotated[str, Field(max_length=1_000)]
+Name = Annotated[str, Field(max_length=10_000)]
+Url = Annotated[str, Field(max_length=1_000_000)]
+Text = Annotated[str, Field(max_length=MAX_STREAM_BYTES)]
+Count = Annotated[int, Field(ge=0, le=10**12)]
+Offset = Annotated[float, Field(ge=0, le=MAX_OFFSET_S)]
+Monotonic = Annotated[float, Field(ge=-1e12, le=1e12)]  # another machine's clock: finite
+Wall = Annotated[float, Field(ge=0, le=MAX_WALL_S)]
+State = Literal[
+    "",
+    "submitted",
+    "working",
+    "input-required",
+    "auth-required",
+    "completed",
+    "failed",
+    "canceled",
+    "rejected",
+    "unknown",
+]
+
+
+class _Base64(BaseModel):
+    model_config = _STRICT
+    text: str = Field(alias="$base64", max_length=MAX_CONVERSATION_BYTES)
+
+    def decoded(self) -> bytes:
+        return base64.b64decode(self.text, validate=True)
+
+
+def _check_base64(value: _Base64) -> _Base64:
+    try:
+        value.decoded()
+    except (binascii.Error, ValueError) as error:
+        raise PydanticCustomError("door_base64", "is not valid base64") from error
+    return value
+
+
+class _Part(BaseModel):
+    model_config = _STRICT
+    kind: Literal["text", "data", "file"]
+    text: Text = ""
+    data: Any = None  # any JSON; its depth was bounded by load_json
+    raw: Annotated[_Base64, AfterValidator(_check_base64)] | None = None
+    url: Url = ""
+    filename: Name = ""
+    media_type: Name = ""
+
+    def view(self) -> PartView:
+        raw = self.raw.decoded() if self.raw is not None else None
+        return PartView(
+            self.kind, self.text, self.data, raw, self.url, self.filename, self.media_type
+        )
+
+
+Parts = Annotated[list[_Part], Field(max_length=MAX_PARTS)]
+
+
+class _Artifact(BaseModel):
+    model_config = _STRICT
+    artifact_id: Id
+    name: Name = ""
+    parts: Parts
+    complete: bool
+
+
+class _Reply(BaseModel):
+    model_config = _STRICT
+    task_id: Id = ""
+    context_id: Id = ""
+    state: State = ""
+    status_log: Annotated[list[Text], Field(max_length=MAX_STATUS_LINES)] = []
+    artifacts: Annotated[dict[str, _Artifact], Field(max_length=MAX_ARTIFACTS)] = {}
+    message_parts: Parts = []
+    status_parts: Parts = []
+    event_count: Count = 0
+    started_at: Monotonic = 0.0
+    ended_at: Monotonic | None = None
+    stopped: bool = False
+    reconnected: bool = False
+    gaps: Annotated[list[Name], Field(max_length=MAX_ARTIFACTS)] = []
+    error: Text = ""
+    error_detail: Text = ""
+    # stream_id is not read: it names a record of the exporting session.
+
+    def reply(self) -> Reply:
+        artifacts = {
+            key: ArtifactView(a.artifact_id, a.name, [p.view() for p in a.parts], a.complete)
+            for key, a in self.artifacts.items()
+        }
+        return Reply(
+            task_id=self.task_id,
+            context_id=self.context_id,
+            state=self.state,
+            status_log=list(self.status_log),
+            artifacts=artifacts,
+            message_parts=[p.view() for p in self.message_parts],
+            status_parts=[p.view() for p in self.status_parts],
+            event_count=self.event_count,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            stopped=self.stopped,
+            reconnected=self.reconnected,
+            gaps=list(self.gaps),
+            error=self.error,
+            error_detail=self.error_detail,
+        )
+
+
+class _Turn(BaseModel):
+    model_config = _STRICT
+    role: Literal["user", "agent"]
+    text: Text = ""
+    reply: _Reply | None = None
+    files: Parts = []
+
+
+class _Conversation(BaseModel):
+    model_config = _STRICT
+    turns: Annotated[list[_Turn], Field(max_length=MAX_TURNS)] = []
+    id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    title: Name = ""
+    created: Wall | None = None
+    accepted_output_modes: Annotated[list[Name], Field(max_length=100)] = []
+    history_length: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    seed_context_id: Id = ""
+    seed_task_id: Id = ""
+
+    def conversation(self) -> Conversation:
+        turns = [
+            Turn(t.role, t.text, t.reply.reply() if t.reply else None, [p.view() for p in t.files])
+            for t in self.turns
+        ]
+        made = Conversation(
+            turns=turns,
+            title=self.title,
+            accepted_output_modes=list(self.accepted_output_modes),
+            history_length=self.history_length,
+            seed_context_id=self.seed_context_id,
+            seed_task_id=self.seed_task_id,
+        )
+        made.id = self.id or made.id
+        made.created = made.created if self.created is None else self.created
+        return made
+
+
+class _ConversationFile(BaseModel):
+    model_config = _STRICT
+    format: Literal["a2a-streamlit/conversation@1"]
+    agent_url: Url = ""
+    conversation: _Conversation
+
+
+def read_conversation(text: str | bytes) -> tuple[Conversation, str]:
+    """A conversation file (as `export_conversation` writes it) and the agent URL it names."""
+    body = load_json(text, what="conversation file", max_bytes=MAX_CONVERSATION_BYTES)
+    if not isinstance(body, dict) or body.get("format") != CONVERSATION_FORMAT:
+        raise FileRejected(
+            "This file is not a conversation exported by this app (no format marker)."
+        )
+    try:
+        checked = _ConversationFile.model_validate(body)
+    except ValidationError as error:
+        raise FileRejected(f"This file could not be imported: {explain(error)}.") from error
+    return checked.conversation.conversation(), checked.agent_url
+
+
+# --- the inspector's JSON Lines -------------------------------------------------------------
+
+
+def _pair(value: Any) -> Any:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise PydanticCustomError(
+            "door_pair",
+            "must be a [name, value] pair of texts (it is {kind})",
+            {"kind": _kind(value)},
+        )
+    return value
+
+
+Pair = Annotated[list[str], BeforeValidator(_pair)]
+Headers = Annotated[list[Pair], Field(max_length=MAX_HEADERS)]
+
+
+def _shallow_json(value: str) -> str:
+    """Text the pages parse as JSON (a frame's data, a request body) must not be deeper
+    than a file may be, or `json.loads` on the page would overflow the stack."""
+    if value[:1] in ("{", "[") or value.lstrip()[:1] in ("{", "["):
+        try:
+            parsed = json.loads(value)
+        except RecursionError as error:
+            raise PydanticCustomError("door_deep", "is JSON nested too deep") from error
+        except ValueError:
+            return value  # not JSON: shown as text
+        stack: list[tuple[Any, int]] = [(parsed, 0)]
+        while stack:
+            item, depth = stack.pop()
+            if depth > 64:
+                raise PydanticCustomError("door_deep", "is JSON nested more than 64 levels deep")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return value
+
+
+JsonText = Annotated[Text, AfterValidator(_shallow_json)]
+
+
+def _stream_response(value: Any) -> bytes:
+    """An sdk_event's `event`, checked as an A2A StreamResponse and kept serialized."""
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "door_event", "must be an object (it is {kind})", {"kind": _kind(value)}
+        )
+    try:
+        return ParseDict(value, StreamResponse(), ignore_unknown_fields=True).SerializeToString()
+    except (ParseError, ValueError, TypeError, AttributeError) as error:
+        raise PydanticCustomError(
+            "door_event",
+            "is not an A2A StreamResponse ({why})",
+            {"why": _clip(str(error).rstrip("."), MAX_ECHO)},
+        ) from error
+
+
+class _StreamLine(BaseModel):
+    model_config = _STRICT
+    type: Literal["stream"]
+    format: Literal["a2a-streamlit/stream@1"]
+    label: Name = ""
+    agent_url: Url = ""
+    binding: Name = ""
+    protocol_version: Name = ""
+    started_wall: Wall = 0.0
+    ended: Offset | None = None
+    error: Text = ""
+
+
+class _ExchangeLine(BaseModel):
+    model_config = _STRICT
+    type: Literal["exchange"]
+    seq: Annotated[int, Field(ge=0, le=10**9)]
+    method: Name = ""
+    url: Url = ""
+    request_headers: Headers = []
+    request_body: JsonText = ""
+    status: Annotated[int, Field(ge=0, le=999)] = 0
+    reason: Name = ""
+    response_headers: Headers = []
+    started: Offset | None = None
+    first_byte: Offset | None = None
+    ended: Offset | None = None
+    bytes: Count = 0
+    truncated: bool = False
+    error: Text = ""
+
+    def exchange(self) -> Exchange:
+        return Exchange(
+            seq=self.seq,
+            method=self.method,
+            url=self.url,
+            request_headers=[(k, v) for k, v in self.request_headers],
+            request_body=self.request_body,
+            started_at=self.started or 0.0,
+            status=self.status,
+            reason=self.reason,
+            response_headers=[(k, v) for k, v in self.response_headers],
+            first_byte_at=self.first_byte,
+            ended_at=self.ended,
+            bytes_received=self.bytes,
+            truncated=self.truncated,
+            error=self.error,
+        )
+
+
+class _FrameLine(BaseModel):
+    model_config = _STRICT
+    type: Literal["frame"]
+    exchange: Annotated[int, Field(ge=0, le=10**9)]
+    at: Offset
+    event: Name = ""
+    id: Name = ""
+    retry: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    data: JsonText = ""
+
+
+class _SdkEventLine(BaseModel):
+    model_config = _STRICT
+    type: Literal["sdk_event"]
+    exchange: Annotated[int, Field(ge=0, le=10**9)]
+    at: Offset
+    event: Annotated[bytes, BeforeValidator(_stream_response)]
+
+
+_Line = TypeAdapter(
+    Annotated[_StreamLine | _ExchangeLine | _FrameLine | _SdkEventLine, Field(discriminator="type")]
+)
+_KNOWN_TYPES = frozenset({"stream", "exchange", "frame", "sdk_event"})
+
+
+def _line(number: int, value: Any) -> BaseModel | None:
+    """Line `number` checked, or None for a line of a type this version does not know."""
+    if not isinstance(value, dict):
+        raise FileRejected(f"line {number}: the line must be an object (it is {_kind(value)}).")
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        raise FileRejected(
+            f"line {number}: `type` "
+            + ("is missing." if kind is None else f"must be text (it is {_kind(kind)}).")
+        )
+    if kind not in _KNOWN_TYPES:
+        return None  # written by a later version: skipped, as before
+    try:
+        checked: BaseModel = _Line.validate_python(value)
+    except ValidationError as error:
+        raise FileRejected(f"line {number}: {explain(error, skip=1)}.") from error
+    return checked
+
+
+def read_stream(text: str | bytes) -> StreamRecord:
+    """A stream file (as `export_jsonl` writes it) as a record ready to inspect."""
+    lines = load_json_lines(
+        text, what="stream file", max_bytes=MAX_STREAM_BYTES, max_lines=MAX_STREAM_LINES
+    )
+    first = lines[0][1] if lines else None
+    if not isinstance(first, dict) or first.get("type") != "stream":
+        raise FileRejected("This file is not a stream exported by this app (no stream line).")
+    head = _line(lines[0][0], first)
+    assert isinstance(head, _StreamLine)
+    record = StreamRecord(
+        0,
+        head.label,
+        head.agent_url,
+        binding=head.binding,
+        protocol_version=head.protocol_version,
+        started_at=0.0,
+        started_wall=head.started_wall,
+        ended_at=head.ended,
+        error=head.error,
+        imported_frames=[],
+    )
+    frames: list[Frame] = []
+    for number, value in lines[1:]:
+        line = _line(number, value)
+        if isinstance(line, _ExchangeLine):
+            record.exchanges.append(line.exchange())
+        elif isinstance(line, _FrameLine):
+            frames.append(Frame(line.exchange, line.event, line.data, line.id, line.retry, line.at))
+        elif isinstance(line, _SdkEventLine):
+            record.events.append((line.exchange, line.at, line.event))
+    record.imported_frames = frames
+    return record
