@@ -40,7 +40,6 @@ from services.errors import (
     AgentTimeout,
     AppError,
     InvalidCard,
-    InvalidUrl,
     NotAnAgent,
     translate_errors,
 )
@@ -52,6 +51,7 @@ from services.replies import (
     to_reply_event,
 )
 from services.runtime import EventStream, SessionRuntime
+from services.urls import check_agent_url, shorten
 
 __all__ = [
     "AgentConnection",
@@ -116,14 +116,8 @@ class AgentConnection:
 
 
 def _check_url(url: str) -> str:
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidUrl(
-            f"{url!r} is not an http(s) URL. Enter the agent's base URL, "
-            "such as http://127.0.0.1:9999, or its card's full URL."
-        )
-    return url
+    """The normalised URL, or `InvalidUrl` with a sentence (see `services.urls`)."""
+    return check_agent_url(url)
 
 
 def _card_urls(url: str) -> list[str]:
@@ -151,7 +145,7 @@ async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, s
     candidates = _card_urls(url)
     misses: list[_Miss] = []
     for card_url in candidates:
-        with translate_errors(url):
+        with translate_errors(shorten(url)):
             response = await http.get(card_url)
             try:
                 response.raise_for_status()
@@ -170,20 +164,20 @@ async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, s
             return parse_agent_card(copy.deepcopy(raw)), card_url, raw
         except (ParseError, TypeError, AttributeError, ValueError) as error:
             raise InvalidCard(
-                f"The agent card at {card_url} is not a valid A2A card ({error}). "
+                f"The agent card at {shorten(card_url)} is not a valid A2A card ({error}). "
                 "Fix the card, or try another agent.",
                 detail=repr(error),
             ) from error
     detail = "; ".join(f"{c}: {m.error}" for c, m in zip(candidates, misses, strict=False))
     if misses[0].reason == "not-json":
         message = (
-            f"{candidates[0]} returned a web page or other non-JSON content, not an agent "
+            f"{shorten(candidates[0])} returned a web page or other non-JSON content, not an agent "
             "card. Check that the URL points at an A2A agent."
         )
     else:
         tried = " and ".join(urlsplit(c).path for c in candidates)
         message = (
-            f"No agent card found at {url} (tried {tried}). "
+            f"No agent card found at {shorten(url)} (tried {tried}). "
             "Check the URL, or paste the card's full URL."
         )
     raise NotAnAgent(message, detail=detail) from misses[0].error

@@ -2,7 +2,9 @@
 
 The URL field lets a user point the app anywhere; a token configured for one agent must
 never reach another. `OriginCredentials` is the session's httpx `Auth`: it looks up the
-request's origin (scheme, host, port) and adds that agent's headers, if any.
+request's origin (scheme, host, port), adds that agent's headers, if any, and takes off
+every other origin's. The session's client runs it on every request and every redirect
+hop (see `runtime._new_http_client`), not once per send as httpx runs an `Auth`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from typing import Any
 import httpx
 
 __all__ = ["Credentials", "OriginCredentials", "SchemeHint", "describe_security", "origin"]
+
+# Where a request records the credential headers put on it, so the next redirect hop
+# (httpx copies its extensions and headers) can take exactly those off again.
+_APPLIED = "a2a_streamlit_credential_headers"
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,11 @@ class Credentials:
 
 
 def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
-    url = httpx.URL(url)
+    """(scheme, host, port); a URL httpx cannot parse is an origin of its own, no request's."""
+    try:
+        url = httpx.URL(url)
+    except httpx.InvalidURL:
+        return ("", str(url), None)
     default_port = {"http": 80, "https": 443}.get(url.scheme)
     return (url.scheme, url.host, url.port or default_port)
 
@@ -81,12 +91,33 @@ class OriginCredentials(httpx.Auth):
                 self._by_origin.pop(origin(url), None)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        with self._lock:
-            credentials = self._by_origin.get(origin(request.url))
-            fixed = self._fixed.get(origin(request.url), ())
-        for name, value in (*fixed, *(credentials.header_items() if credentials else ())):
-            request.headers[name] = value
+        self.apply(request)
         yield request
+
+    def apply(self, request: httpx.Request) -> None:
+        """Put `request`'s origin's headers on it, and take every other origin's off.
+
+        Must run on each redirect hop: httpx builds a hop from the previous hop's headers
+        and, crossing origins, strips only Authorization (httpx `_redirect_headers`), so
+        an API key or custom header set for one agent would reach the next origin.
+        """
+        target = origin(request.url)
+        with self._lock:
+            credentials = self._by_origin.get(target)
+            fixed = self._fixed.get(target, ())
+            others = [
+                *(i for o, c in self._by_origin.items() if o != target for i in c.header_items()),
+                *(i for o, f in self._fixed.items() if o != target for i in f),
+            ]
+        for name in request.extensions.get(_APPLIED, ()):
+            request.headers.pop(name, None)
+        for name, value in others:  # however they got there
+            if request.headers.get(name) == value:
+                del request.headers[name]
+        items = (*fixed, *(credentials.header_items() if credentials else ()))
+        for name, value in items:
+            request.headers[name] = value
+        request.extensions[_APPLIED] = tuple(name for name, _ in items)
 
 
 @dataclass(frozen=True)

@@ -238,16 +238,32 @@ async def _new_http_client(
     allow: AllowList | None,
     limits: httpx.Timeout,
 ) -> tuple[httpx.AsyncClient, CapturingTransport]:
-    # Created on the loop that will use it; its transport records A2A traffic, and the
-    # allow list (if any) sees every request, each redirect hop included.
+    # Created on the loop that will use it; its transport records A2A traffic. Request
+    # hooks run on every redirect hop, so the allow list (first: a refused address gets
+    # nothing) and the credentials see each hop. httpx runs an `auth=` once per send and
+    # then follows redirects with the first hop's headers, so `auth` runs as a hook too.
+    async def authenticate(request: httpx.Request) -> None:
+        assert auth is not None
+        flow = auth.async_auth_flow(request)
+        try:
+            prepared = await flow.__anext__()
+        finally:
+            await flow.aclose()
+        if prepared is not request:
+            request.headers = prepared.headers
+
+    hooks: list[Callable[[httpx.Request], Awaitable[None]]] = []
+    if allow:
+        hooks.append(allow.guard)
+    if auth is not None:
+        hooks.append(authenticate)
     transport = CapturingTransport(httpx.AsyncHTTPTransport(), redactor)
     client = httpx.AsyncClient(
         transport=transport,
         timeout=limits,
         follow_redirects=True,
         max_redirects=5,
-        auth=auth,
-        event_hooks={"request": [allow.guard]} if allow else None,
+        event_hooks={"request": hooks},
     )
     return client, transport
 

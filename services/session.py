@@ -21,10 +21,11 @@ from services.allowlist import AllowList
 from services.auth import Credentials, OriginCredentials
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
 from services.demo_agent import VISITOR_HEADER, ensure_demo_agent
-from services.errors import AppError
+from services.errors import AppError, InvalidUrl
 from services.redact import Redactor, redact_logs
 from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
 from services.runtime import EventStream, SessionRuntime
+from services.urls import check_agent_url, shorten
 from services.workspace import (
     AgentEntry,
     Workspace,
@@ -45,6 +46,7 @@ _RECORDER = "traffic_recorder"
 _REDACTOR = "redactor"
 _CREDENTIALS = "origin_credentials"
 _ALLOW = "allow_list"
+_BAD_URLS = "invalid_agent_urls"
 _SELF_TEST = "health_self_test"
 _REPRODUCTION = "health_reproduction"
 
@@ -165,7 +167,9 @@ def _secrets() -> Mapping[str, Any]:
 
 
 def configured_agent_url() -> str:
-    """The configured agent: `A2A_AGENT_URL` in the environment, else `agent_url` in secrets."""
+    """The configured agent: `A2A_AGENT_URL` in the environment, else `agent_url` in secrets.
+
+    As configured, unchecked: `workspace()` checks it, and shows a bad one's sentence."""
     if env := os.environ.get("A2A_AGENT_URL", "").strip():
         return env
     return str(_secrets().get("agent_url", "")).strip()
@@ -180,7 +184,7 @@ def _configured_credentials() -> Credentials:
 def _secret_agents() -> list[Mapping[str, Any]]:
     """`[[agents]]` entries in secrets: url, name, token, api_key, api_key_header, headers."""
     entries = _secrets().get("agents", [])
-    return [e for e in entries if isinstance(e, Mapping) and e.get("url")]
+    return [e for e in entries if isinstance(e, Mapping) and str(e.get("url", "")).strip()]
 
 
 def _secret_values(tree: Any) -> list[str]:
@@ -236,6 +240,7 @@ def allow_list() -> AllowList:
         entries = raw.split(",") if isinstance(raw, str) else [str(u) for u in raw]
         allow = AllowList(entries)
         if allow:
+            # A bad configured URL is skipped (with a warning) here; the sidebar says why.
             for url in [configured_agent_url(), *(str(e["url"]) for e in _secret_agents())]:
                 if url:
                     allow.add(url)
@@ -277,10 +282,11 @@ def workspace() -> Workspace:
     if _WORKSPACE not in st.session_state:
         space = Workspace()
         if url := configured_agent_url():
+            url = _configured_url(url)
             space.add(url, source="configured", credentials=_configured_credentials())
         for entry in _secret_agents():
             space.add(
-                str(entry["url"]),
+                _configured_url(str(entry["url"])),
                 name=str(entry.get("name", "")),
                 source="secrets",
                 credentials=Credentials.from_mapping(entry),
@@ -300,6 +306,17 @@ def workspace() -> Workspace:
         st.session_state[_WORKSPACE] = space
     ws: Workspace = st.session_state[_WORKSPACE]
     return ws
+
+
+def _configured_url(text: str) -> str:
+    """A configured URL, normalised; a bad one is kept shortened and masked (every visitor
+    sees the agent list), with its sentence for the sidebar."""
+    try:
+        return check_agent_url(text)
+    except InvalidUrl as error:
+        shown = shorten(text)
+        st.session_state.setdefault(_BAD_URLS, {})[shown] = error
+        return shown
 
 
 def agents() -> list[AgentEntry]:
@@ -334,7 +351,11 @@ def agent_error() -> AppError | None:
 
 
 def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
+    bad: dict[str, InvalidUrl] = st.session_state.get(_BAD_URLS, {})
     try:
+        if entry.url in bad:  # a configured URL that failed the check
+            raise bad[entry.url]
+        check_agent_url(entry.url)  # before the allow list: it parses the URL too
         allow_list().check(entry.url)
         entry.info = agent.connect(
             runtime(), entry.url, entry.binding, extended=bool(entry.credentials)
@@ -349,8 +370,12 @@ def connect(url: str) -> agent.AgentInfo | None:
     """Connect to `url` and select it. If it fails, the session stays with the agent it
     had (a mistyped URL loses nothing) and the error is kept for the sidebar."""
     st.session_state.pop(_CONNECT_ERROR, None)
+    try:
+        url = check_agent_url(url)  # before anything else: a bad URL touches nothing
+    except InvalidUrl as error:
+        st.session_state[_CONNECT_ERROR] = error
+        return None
     space = workspace()
-    url = url.strip()
     known = space.agents.get(url)
     entry = known or AgentEntry(url)
     info = _connect_entry(entry)

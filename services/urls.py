@@ -81,14 +81,10 @@ def check_agent_url(text: str) -> str:
             )
     if "\\" in url:
         # Browsers read a backslash as a slash, other parsers do not: never guess.
-        raise InvalidUrl(
-            "The URL contains a backslash (\\): use forward slashes (/) in URLs."
-        )
+        raise InvalidUrl("The URL contains a backslash (\\): use forward slashes (/) in URLs.")
     scheme_match = _SCHEME.match(url)
     if scheme_match is None or not url[scheme_match.end() :].startswith("//"):
-        raise InvalidUrl(
-            f"{shorten(url)} has no http:// or https:// in front: add it, {_EXAMPLE}."
-        )
+        raise InvalidUrl(f"{shorten(url)} has no http:// or https:// in front: add it, {_EXAMPLE}.")
     scheme = scheme_match.group(1).lower()
     if scheme not in ("http", "https"):
         raise _bad_scheme(scheme_match.group(1))
