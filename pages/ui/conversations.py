@@ -55,8 +55,10 @@ def _render_list(current_id: str) -> None:
     upload = st.file_uploader("Import a conversation", type=["json"], key="chat_import")
     if upload is not None and st.button("Open it", icon=":material/upload:", key="chat_import_go"):
         try:
-            session.import_conversation_file(upload.getvalue().decode("utf-8", "replace"))
-        except ConversationFileError as error:
+            # surrogateescape keeps bytes that are not UTF-8 visible to the door, which
+            # refuses them; "replace" would have let them in as U+FFFD.
+            session.import_conversation_file(upload.getvalue().decode("utf-8", "surrogateescape"))
+        except ConversationFileError as error:  # one sentence; nothing entered the session
             st.error(str(error), icon=":material/error:")
         else:
             st.rerun()
