@@ -84,10 +84,13 @@ def check_agent_url(text: str) -> str:
         raise InvalidUrl("The URL contains a backslash (\\): use forward slashes (/) in URLs.")
     scheme_match = _SCHEME.match(url)
     if scheme_match is None or not url[scheme_match.end() :].startswith("//"):
-        raise InvalidUrl(f"{shorten(url)} has no http:// or https:// in front: add it, {_EXAMPLE}.")
+        raise InvalidUrl(
+            f"{shorten(url)} is not an http(s) URL, as it does not start with http:// or "
+            f"https://: add that in front, {_EXAMPLE}."
+        )
     scheme = scheme_match.group(1).lower()
     if scheme not in ("http", "https"):
-        raise _bad_scheme(scheme_match.group(1))
+        raise _bad_scheme(url, scheme_match.group(1))
     rest = url[scheme_match.end() + 2 :]
     authority_end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
     authority, tail = rest[:authority_end], rest[authority_end:]
@@ -100,10 +103,10 @@ def check_agent_url(text: str) -> str:
     return f"{scheme}://{host}{':' + port if port else ''}{tail}"
 
 
-def _bad_scheme(scheme: str) -> InvalidUrl:
+def _bad_scheme(url: str, scheme: str) -> InvalidUrl:
     return InvalidUrl(
-        f"The URL's scheme is {shorten(scheme, 20)!r}, not http or https: use the agent's "
-        f"http:// or https:// address, {_EXAMPLE}."
+        f"{shorten(url)} is not an http(s) URL (its scheme is {shorten(scheme, 20)!r}): use "
+        f"the agent's http:// or https:// address, {_EXAMPLE}."
     )
 
 
