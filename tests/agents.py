@@ -340,3 +340,85 @@ def hostile_app(base_url: str) -> Starlette:
         card_fields=card_fields,
         routes=[Route("/pixel.png", pixel_handler, methods=["GET"])],
     )
+
+
+def header_recorder(
+    app_factory: Callable[[str], Any], seen: list[dict[str, str]]
+) -> Callable[[str], Any]:
+    """Wrap an app so every request's path and headers land in `seen` (path under "")."""
+
+    def factory(base_url: str) -> Any:
+        app = app_factory(base_url)
+
+        async def record(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+                raw_path = scope.get("raw_path") or scope["path"].encode()
+                seen.append({"": raw_path.decode(), **headers})
+            await app(scope, receive, send)
+
+        return record
+
+    return factory
+
+
+def redirecting_agent(target: str, status: int = 307) -> Callable[[str], Starlette]:
+    """An agent whose card paths, and anything else, answer `status` to the same path
+    under `target` (another origin, or a path on its own when `target` starts with /)."""
+
+    def factory(base_url: str) -> Starlette:
+        async def away(request: Request) -> Response:
+            base = base_url + target if target.startswith("/") else target
+            where = base + ("" if target.startswith("/") else request.url.path)
+            return Response(status_code=status, headers={"location": where})
+
+        return _app(away)
+
+    return factory
+
+
+def moved_card_agent(base_url: str) -> Starlette:
+    """A JSON-RPC agent whose card moved: /old/... answers 307 to the well-known path on
+    the same origin, where a real card is."""
+
+    async def moved(request: Request) -> Response:
+        new = request.url.path.removeprefix("/old")
+        return Response(status_code=307, headers={"location": f"{base_url}{new}"})
+
+    async def stream(request_id: Any, _context_id: str, _n: int) -> AsyncIterator[bytes]:
+        yield sse(rpc_result(request_id, {"message": {"messageId": "m1", "role": "ROLE_AGENT",
+                                                      "parts": [{"text": "moved"}]}}))  # fmt: skip
+
+    return _jsonrpc_agent(
+        base_url,
+        "Moved Card Agent",
+        stream,
+        routes=[Route("/old/{path:path}", moved, methods=["GET"])],
+    )
+
+
+def redirecting_rpc_agent(target: str) -> Callable[[str], Starlette]:
+    """A JSON-RPC agent with a real card whose endpoint (/rpc) answers every message with
+    307 to `target` (another origin), as an agent that moved its endpoint would."""
+
+    def factory(base_url: str) -> Starlette:
+        from a2a.types.a2a_pb2 import AgentInterface
+
+        async def away(_request: Request) -> Response:
+            return Response(status_code=307, headers={"location": target})
+
+        async def never(_request_id: Any, _context_id: str, _n: int) -> AsyncIterator[bytes]:
+            yield b""
+
+        interface = AgentInterface(
+            url=f"{base_url}/rpc", protocol_binding="JSONRPC", protocol_version="1.0"
+        )
+        return _jsonrpc_agent(
+            base_url,
+            "Moved Endpoint Agent",
+            never,
+            card_fields={"supported_interfaces": [interface]},
+            routes=[Route("/rpc", away, methods=["POST"])],
+        )
+
+    return factory
