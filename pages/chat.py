@@ -8,7 +8,8 @@ from functools import partial
 import streamlit as st
 
 from pages.ui.conversations import render_conversation_menu
-from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply
+from pages.ui.errors import show_error, turn_boundary
+from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply, render_text
 from services import session
 from services.errors import AppError
 from services.replies import PartView, Reply, ReplyEvent
@@ -19,6 +20,7 @@ from services.uploads import Upload, accepts_files, check_uploads, to_parts
 log = logging.getLogger(__name__)
 USER_AVATAR = ":material/person:"
 AGENT_AVATAR = ":material/smart_toy:"
+EXAMPLES_SHOWN = 8  # a card may list thousands of skills: offer a few of their examples
 
 
 def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> None:
@@ -52,7 +54,7 @@ def stream_reply(text: str, files: list[PartView]) -> None:
     reply, stream = session.send(text, files)
     index = len(session.conversation().turns) - 1
     with st.chat_message("user", avatar=USER_AVATAR):
-        st.markdown(text)
+        render_text(text, key=f"chat-{index}-sent")
         render_files(files, key=f"chat-{index}-sent")
     with st.chat_message("assistant", avatar=AGENT_AVATAR):
         stream_into(reply, stream, index)
@@ -79,35 +81,48 @@ prompt = prompt or session.take_queued_prompt()
 
 st.title("Chat", anchor=False)
 if info is not None:
-    st.caption(f"with **{plain(info.name)}** at {plain(session.agent_url())}")
+    st.caption(f"with **{plain(info.name[:200])}** at {plain(session.agent_url())}")
     render_conversation_menu(info)
 else:
     st.info("Connect to an agent in the sidebar to start chatting.", icon=":material/link:")
 
 if not conversation.turns and not (prompt or uploads) and info is not None:
     examples = [example for skill in info.skills for example in skill.examples]
+    examples = examples[:EXAMPLES_SHOWN]
     if examples:
         st.markdown("Try one of the agent's examples:")
         with st.container(horizontal=True):
             for number, example in enumerate(examples):
                 st.button(
-                    plain(example),
+                    plain(example[:200]),
                     key=f"chat_example_{number}",
                     on_click=session.queue_prompt,
                     args=(example,),
                 )
 
 reconnecting = session.take_queued_reconnect()
-for index, turn in enumerate(conversation.turns):
+# Long conversations show their latest turns, a page at a time: a 3,000-turn import drawn
+# whole would send more elements in one run than the browser's connection holds.
+first = session.history_start(conversation)
+if first:
+    st.button(
+        f"Show earlier messages ({first:,} not shown)",
+        icon=":material/expand_less:",
+        on_click=session.show_earlier_history,
+        args=(conversation.id,),
+        key="chat_show_earlier",
+    )
+for index, turn in enumerate(conversation.turns[first:], start=first):
     if turn.reply is None:
-        with st.chat_message("user", avatar=USER_AVATAR):
-            st.markdown(turn.text)
+        with st.chat_message("user", avatar=USER_AVATAR), turn_boundary("This message"):
+            render_text(turn.text, key=f"chat-{index}")
             render_files(turn.files, key=f"chat-{index}")
         continue
     with st.chat_message("assistant", avatar=AGENT_AVATAR):
         if index == reconnecting:
             stream_into(turn.reply, session.reconnect(turn.reply), index)
-        else:
+            continue
+        with turn_boundary("This reply"):
             render_reply(
                 turn.reply,
                 key=f"chat-{index}",
@@ -117,6 +132,6 @@ for index, turn in enumerate(conversation.turns):
 
 refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
 for refusal in refusals:
-    st.error(f"Not sent: {refusal}", icon=":material/block:")
+    show_error(f"Not sent: {refusal}", icon=":material/block:")
 if (prompt or uploads) and info is not None and not refusals:
     stream_reply(prompt, to_parts(uploads))

@@ -8,16 +8,21 @@ All of it is plain, picklable data kept in session state.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from dataclasses import InitVar, dataclass, field
 from typing import Any, Literal
 
 from a2a.types.a2a_pb2 import Artifact, Message, Part, StreamResponse, Task, TaskState
+from google.protobuf.json_format import Error as JsonFormatError
 from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message as ProtoMessage
+from google.protobuf.struct_pb2 import Value
 
 __all__ = [
     "FINAL_STATES",
+    "STATUS_LOG_KEPT",
     "INTERRUPTED_STATES",
     "ArtifactView",
     "Conversation",
@@ -25,12 +30,16 @@ __all__ = [
     "Reply",
     "ReplyEvent",
     "Turn",
+    "proto_json",
     "response_json",
     "state_name",
     "to_reply_event",
 ]
 
 FINAL_STATES = frozenset({"completed", "failed", "canceled", "rejected"})
+# A reply keeps its latest status messages, and counts the ones it let go: a task that
+# reports progress 50,000 times must not grow the session (or the page) without bound.
+STATUS_LOG_KEPT = 500
 INTERRUPTED_STATES = frozenset({"input-required", "auth-required"})
 
 EventKind = Literal["task", "status", "artifact", "message"]
@@ -59,7 +68,7 @@ class PartView:
     def from_proto(cls, part: Part) -> PartView:
         content = part.WhichOneof("content")
         if content == "data":
-            return cls("data", data=MessageToDict(part.data), media_type=part.media_type)
+            return cls("data", data=proto_json(part.data), media_type=part.media_type)
         if content == "raw":
             return cls("file", raw=part.raw, filename=part.filename, media_type=part.media_type)
         if content == "url":
@@ -117,7 +126,44 @@ class ReplyEvent:
 
 def response_json(wire: bytes) -> dict[str, Any]:
     """A serialized `StreamResponse` as JSON (camelCase keys, as on the wire)."""
-    return MessageToDict(StreamResponse.FromString(wire))
+    return proto_json(StreamResponse.FromString(wire))
+
+
+def proto_json(message: ProtoMessage) -> Any:
+    """`MessageToDict`, except that a NaN or infinite number in agent data (which JSON
+    cannot hold, so protobuf refuses to print it) is shown as the string "NaN",
+    "Infinity" or "-Infinity" instead of failing the whole reply."""
+    try:
+        return MessageToDict(message)
+    except (ValueError, JsonFormatError):
+        copy = type(message)()
+        copy.CopyFrom(message)
+        _spell_non_finite(copy)
+        return MessageToDict(copy)
+
+
+def _spell_non_finite(message: ProtoMessage) -> None:
+    """Replace non-finite numbers in every `Value` inside `message` by their names."""
+    pending = [message]
+    while pending:  # iterative: agent data may be nested as deep as protobuf allows
+        current = pending.pop()
+        if isinstance(current, Value) and current.WhichOneof("kind") == "number_value":
+            number = current.number_value
+            if math.isnan(number):
+                current.string_value = "NaN"
+            elif math.isinf(number):
+                current.string_value = "Infinity" if number > 0 else "-Infinity"
+            continue
+        for descriptor, value in current.ListFields():
+            if descriptor.message_type is None:
+                continue
+            if descriptor.message_type.GetOptions().map_entry:
+                values = value.values()
+            elif descriptor.is_repeated:
+                values = value
+            else:
+                values = [value]
+            pending += [v for v in values if isinstance(v, ProtoMessage)]
 
 
 def _artifact_view(artifact: Artifact, complete: bool) -> ArtifactView:
@@ -221,7 +267,8 @@ class Reply:
     task_id: str = ""
     context_id: str = ""
     state: str = ""
-    status_log: list[str] = field(default_factory=list)
+    status_log: list[str] = field(default_factory=list)  # the last STATUS_LOG_KEPT
+    status_dropped: int = 0  # older status messages let go
     artifacts: dict[str, ArtifactView] = field(default_factory=dict)
     message_parts: list[PartView] = field(default_factory=list)
     status_parts: list[PartView] = field(default_factory=list)
@@ -253,6 +300,9 @@ class Reply:
             self.artifacts[artifact.artifact_id] = artifact
         if event.text:
             self.status_log.append(event.text)
+            if len(self.status_log) > STATUS_LOG_KEPT:
+                del self.status_log[0]
+                self.status_dropped += 1
         if event.parts and self.settled:
             # The message that ends or pauses a task (an answer, a question, an error).
             self.status_parts = list(event.parts)

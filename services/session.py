@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 import streamlit as st
@@ -34,6 +35,7 @@ from services.workspace import (
 )
 
 STREAM_PARAM = "stream"  # ?stream=N opens the inspector on this session's stream N
+HISTORY_PAGE = 40  # turns the Chat page draws at first, and how many more each time
 
 _RUNTIME = "runtime"
 _REBUILDS = "runtime_rebuilds"
@@ -47,6 +49,7 @@ _REDACTOR = "redactor"
 _CREDENTIALS = "origin_credentials"
 _ALLOW = "allow_list"
 _BAD_URLS = "invalid_agent_urls"
+_HISTORY_SHOWN = "history_shown"
 _SELF_TEST = "health_self_test"
 _REPRODUCTION = "health_reproduction"
 
@@ -315,6 +318,10 @@ def _configured_url(text: str) -> str:
         return check_agent_url(text)
     except InvalidUrl as error:
         shown = shorten(text)
+        try:
+            urlsplit(shown)  # the agent picker splits every agent's URL
+        except ValueError:
+            shown = quote(shown, safe=":/?#@%")
         st.session_state.setdefault(_BAD_URLS, {})[shown] = error
         return shown
 
@@ -483,6 +490,18 @@ def import_conversation_file(text: str) -> Conversation:
     return imported
 
 
+def history_start(current: Conversation) -> int:
+    """The index of the first turn the Chat page draws (the latest pages of it)."""
+    shown: dict[str, int] = st.session_state.get(_HISTORY_SHOWN, {})
+    return max(0, len(current.turns) - shown.get(current.id, HISTORY_PAGE))
+
+
+def show_earlier_history(conversation_id: str) -> None:
+    """Draw one more page of a conversation's earlier turns."""
+    shown: dict[str, int] = st.session_state.setdefault(_HISTORY_SHOWN, {})
+    shown[conversation_id] = shown.get(conversation_id, HISTORY_PAGE) + HISTORY_PAGE
+
+
 def queue_prompt(text: str) -> None:
     """Queue a prompt to send on the next run (a skill example clicked in the sidebar)."""
     st.session_state[_QUEUED_PROMPT] = text
@@ -584,7 +603,9 @@ def take_stream_request() -> int | None:
     if value is None:
         return None
     del st.query_params[STREAM_PARAM]
-    return int(value) if value.isdecimal() else None
+    # Stream numbers are small; a long run of digits is not one (and int() refuses
+    # more than 4,300 digits with a ValueError).
+    return int(value) if value.isascii() and value.isdecimal() and len(value) <= 9 else None
 
 
 def reset_widget(key: str) -> None:

@@ -223,17 +223,22 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("text", [*HOSTILE, "1. a list", "# a heading", "- an item", "x :smile:"])
 def test_plain_leaves_nothing_for_markdown_to_act_on(text):
+    from markdown_it import MarkdownIt
+
     escaped = plain(text)
-    unescaped = re.sub(r"\\.", "", escaped)  # what markdown would still act on
-    assert not set(unescaped) & set("<>[]()*`!:#|~$_\\")
+    blocks = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(escaped)
+    assert [b.type for b in blocks] == ["paragraph_open", "inline", "paragraph_close"]
+    assert {c.type for c in blocks[1].children or []} <= {"text", "text_special"}
+    assert not re.search(r"(?<!\\):[0-9A-Za-z]", escaped)  # no Streamlit directive or emoji
     assert re.sub(r"\\(.)", r"\1", escaped) == text  # and nothing else changed
 
 
 def test_safe_markdown_turns_images_into_links():
     assert safe_markdown("see ![pixel](http://t.example/p.png) and ![x][ref]") == (
-        "see [image: pixel](http://t.example/p.png) and [image: x][ref]"
+        # an image becomes an icon and a link; "![x][ref]" with no [ref] is text as it was
+        "see :material/image: [pixel](http://t.example/p.png) and !\u200b[x][ref]"
     )
     assert safe_markdown("**keep** [links](https://a2a-protocol.org)") == (
         "**keep** [links](https://a2a-protocol.org)"

@@ -12,6 +12,7 @@ once and only the last one keeps growing, instead of the whole reply on every up
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,10 +25,17 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from services.replies import ArtifactView, PartView, Reply
-from services.safe_text import plain, safe_markdown
+from services.safe_text import link, plain, safe_markdown
 from services.session import STREAM_PARAM
 
-__all__ = ["UPDATES_PER_SECOND", "LiveReply", "markdown_blocks", "render_files", "render_reply"]
+__all__ = [
+    "UPDATES_PER_SECOND",
+    "LiveReply",
+    "markdown_blocks",
+    "render_files",
+    "render_reply",
+    "render_text",
+]
 
 _STATE_BADGES = {
     "completed": ("completed", "green", ":material/check_circle:"),
@@ -121,6 +129,26 @@ def markdown_blocks(text: str, *, final: bool = True) -> list[str]:
     return blocks
 
 
+# --- limits ----------------------------------------------------------------------------
+# What one reply may put on the page. Past these, a part is summarised (its start, its
+# size, a download of the whole), so no agent can freeze the viewer's browser or send
+# more elements in one run than Streamlit's websocket queue holds (500 messages).
+
+STATUS_LINES_SHOWN = 20  # the status box shows the latest few, and counts the rest
+STATUS_LINE_CHARS = 2_000
+LABEL_CHARS = 200
+BLOCK_CHARS = 20_000  # one markdown block (a paragraph, a table, a code fence)
+BLOCK_LINES = 400
+TEXT_CHARS = 100_000  # of one text part; the rest is offered as a download
+PREVIEW_LINES = 40  # what a summarised block shows
+PREVIEW_LINE_CHARS = 300
+PARTS_SHOWN = 50  # per message or artifact
+ARTIFACTS_SHOWN = 20
+TABLE_ROWS = 5_000
+JSON_CHARS = 100_000
+JSON_DEPTH = 20
+
+
 # --- items -----------------------------------------------------------------------------
 
 
@@ -145,8 +173,22 @@ def _caption(text: str) -> _Item:
 def _status_label(reply: Reply, live: bool) -> tuple[str, bool]:
     log = reply.working_log
     done = reply.settled or not live
-    label = f"Worked through {_plural(len(log), 'step')}" if done else plain(log[-1])
+    steps = len(log) + reply.status_dropped
+    label = (
+        f"Worked through {_plural(steps, 'step')}" if done else plain(_cut(log[-1], LABEL_CHARS))
+    )
     return label, done
+
+
+def _status_lines(reply: Reply) -> tuple[str, ...]:
+    """The status box's content: the latest lines, after a count of the earlier ones."""
+    log = reply.working_log
+    shown = log[-STATUS_LINES_SHOWN:]
+    earlier = len(log) - len(shown) + reply.status_dropped
+    lines = tuple(safe_markdown(_cut(line, STATUS_LINE_CHARS)) for line in shown)
+    if earlier:
+        lines = (f"_… {earlier:,} earlier update{'' if earlier == 1 else 's'} not shown_", *lines)
+    return lines
 
 
 def _items(
@@ -159,30 +201,36 @@ def _items(
 ) -> tuple[list[_Item], list[_Item], list[_Item]]:
     """What `reply` shows, as (status box, body, footer) items."""
     head: list[_Item] = []
-    log = reply.working_log
-    if log:
+    if reply.working_log:
         label, done = _status_label(reply, live)
-        lines = tuple(safe_markdown(line) for line in log)
+        lines = _status_lines(reply)
         head.append(_Item("status", (label, done, lines), lambda c: _draw_status(c, label, lines)))
 
     body: list[_Item] = []
-    for part in reply.message_parts:
-        body += _part_items(part, live=live, key=f"{key}-msg")
-    for index, artifact in enumerate(reply.artifacts.values()):
+    body += _parts_items(reply.message_parts, live=live, key=f"{key}-msg")
+    artifacts = list(reply.artifacts.values())
+    for index, artifact in enumerate(artifacts[:ARTIFACTS_SHOWN]):
         body += _artifact_items(artifact, live=live, key=f"{key}-a{index}")
+    if len(artifacts) > ARTIFACTS_SHOWN:
+        body.append(_more_artifacts_item(artifacts, live=live, key=f"{key}-more"))
 
     settling = "".join(p.text for p in reply.status_parts if p.kind == "text")
     if settling:
-        text = safe_markdown(settling)
+        text = safe_markdown(_cut(settling, BLOCK_CHARS))
         if reply.state in ("failed", "rejected"):
             body.append(_Item("error", text, lambda c: c.error(text, icon=":material/error:")))
         else:
             body.append(_markdown(text))
 
-    if not (reply.message_parts or reply.artifacts or settling or log) and live:
+    if not (reply.message_parts or reply.artifacts or settling or reply.working_log) and live:
         body.append(_caption("Waiting for the agent…"))
 
-    foot = _footer_items(reply, live=live, inspect=inspect and bool(reply.stream_id))
+    foot = _footer_items(
+        reply,
+        live=live,
+        inspect=inspect and bool(reply.stream_id),
+        reconnectable=on_reconnect is not None,
+    )
     if not live and on_reconnect is not None and reply.can_reconnect:
         reconnect = on_reconnect
         foot.append(
@@ -204,15 +252,17 @@ def _items(
 
 def _draw_status(canvas: Canvas, label: str, lines: tuple[str, ...]) -> None:
     """A finished reply's status box, folded (see _DONE_ICON for why not st.status)."""
-    box = canvas.expander(label, expanded=False, icon=_DONE_ICON)
-    for line in lines:
-        box.markdown(line)
+    canvas.expander(label, expanded=False, icon=_DONE_ICON).markdown(_status_text(lines))
 
 
-def _footer_items(reply: Reply, *, live: bool, inspect: bool) -> list[_Item]:
+def _status_text(lines: tuple[str, ...]) -> str:
+    return "\n\n".join(lines)
+
+
+def _footer_items(reply: Reply, *, live: bool, inspect: bool, reconnectable: bool) -> list[_Item]:
     items: list[_Item] = []
     if reply.error:
-        error, detail = reply.error, reply.error_detail
+        error, detail = plain(reply.error), reply.error_detail
 
         def draw_error(canvas: Canvas) -> None:
             canvas.error(error, icon=":material/warning:")
@@ -221,10 +271,11 @@ def _footer_items(reply: Reply, *, live: bool, inspect: bool) -> list[_Item]:
 
         items.append(_Item("failure", (error, detail), draw_error, compound=bool(detail)))
     elif not live and not reply.settled and not reply.stopped:
+        follow = reply.task_id and reconnectable
         warning = (
             "This reply was interrupted before it finished (the page reran or the "
             "connection dropped). What arrived is kept"
-            + ("; Reconnect follows the task to its end." if reply.task_id else ".")
+            + ("; Reconnect follows the task to its end." if follow else ".")
         )
         items.append(
             _Item("warning", warning, lambda c: c.warning(warning, icon=":material/link_off:"))
@@ -240,7 +291,9 @@ def _footer_items(reply: Reply, *, live: bool, inspect: bool) -> list[_Item]:
     if reply.reconnected:
         bits.append(":violet-badge[:material/sync: reconnected]")
     if reply.gaps and not live:
-        bits.append(f"could not fill in: {', '.join(plain(g) for g in reply.gaps)}")
+        gaps = ", ".join(plain(_cut(g, 60)) for g in reply.gaps[:5])
+        more = f" and {len(reply.gaps) - 5:,} more" if len(reply.gaps) > 5 else ""
+        bits.append(f"could not fill in: {gaps}{more}")
     if reply.needs_input and not live:
         bits.append("the agent is waiting for your answer: reply below to continue this task")
     if reply.ended_at is not None:
@@ -274,50 +327,150 @@ def _caption_with_inspect_link(text: str, stream_id: int) -> _Item:
 def _artifact_items(artifact: ArtifactView, *, live: bool, key: str) -> list[_Item]:
     items: list[_Item] = []
     if artifact.name and any(p.kind == "data" for p in artifact.parts):
-        items.append(_caption(f":material/data_object: {plain(artifact.name)}"))
-    for index, part in enumerate(artifact.parts):
+        items.append(_caption(f":material/data_object: {plain(_cut(artifact.name, LABEL_CHARS))}"))
+    return items + _parts_items(artifact.parts, live=live, key=key)
+
+
+def _parts_items(parts: list[PartView], *, live: bool, key: str) -> list[_Item]:
+    """The first PARTS_SHOWN parts, then a count of the rest (with a download)."""
+    items: list[_Item] = []
+    for index, part in enumerate(parts[:PARTS_SHOWN]):
         items += _part_items(part, live=live, key=f"{key}-p{index}")
+    if len(parts) > PARTS_SHOWN:
+        rest = parts[PARTS_SHOWN:]
+        note = f"… and {len(rest):,} more parts, not drawn here."
+        items.append(_summary_item(note, lambda: _parts_json(rest), "parts.json", live, key))
     return items
 
 
 def _part_items(part: PartView, *, live: bool, key: str) -> list[_Item]:
     if part.kind == "text":
-        return [_markdown(safe_markdown(b)) for b in markdown_blocks(part.text, final=not live)]
+        return _text_items(part.text, live=live, key=key)
     if part.kind == "data":
-        data = part.data
-        rows = _table_rows(data)
-        if rows is not None:
-            table = rows
-            return [_Item("table", table, lambda c: c.dataframe(table, hide_index=True))]
-        return [_Item("json", data, lambda c: c.json(data, expanded=2))]
+        return _data_items(part.data, live=live, key=key)
     value = (part, live, key)
     return [_Item("file", value, lambda c: _draw_file(c, part, live=live, key=key), True)]
+
+
+def _text_items(text: str, *, live: bool, key: str) -> list[_Item]:
+    """Markdown blocks; a block too big to draw is summarised, and past TEXT_CHARS the
+    rest of the text is offered as a download (only the start is cut into blocks, so a
+    huge reply costs no more per update than a long one)."""
+    head = text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS]
+    blocks = markdown_blocks(head, final=not live and head is text)
+    if head is not text and len(blocks) > 1:
+        blocks.pop()  # cut mid-block: it continues in the part not drawn
+    items = [_block_item(b, live=live, key=f"{key}-b{n}") for n, b in enumerate(blocks)]
+    drawn = sum(len(b) for b in blocks)
+    if drawn < len(text):
+        note = (
+            f"The rest of this text ({len(text) - drawn:,} more characters) is too long to "
+            "draw here."
+        )
+        items.append(_summary_item(note, lambda: text, "reply.md", live, key))
+    return items
+
+
+def _block_item(block: str, *, live: bool, key: str) -> _Item:
+    lines = block.count("\n") + 1
+    longest = max(map(len, block.split("\n")))
+    if len(block) <= BLOCK_CHARS and lines <= BLOCK_LINES and longest <= BLOCK_CHARS // 4:
+        return _markdown(safe_markdown(block))
+    preview = "\n".join(
+        _cut(line, PREVIEW_LINE_CHARS) for line in block.split("\n")[:PREVIEW_LINES]
+    )
+    note = (
+        f"This block is too big to draw here ({lines:,} lines, {len(block):,} characters); "
+        f"its first lines are shown as plain text."
+    )
+    return _summary_item(note, lambda: block, "block.md", live, key, preview=preview)
+
+
+def _data_items(data: object, *, live: bool, key: str) -> list[_Item]:
+    rows = _table_rows(data)
+    if rows is not None and len(rows) <= TABLE_ROWS:
+        table = rows
+        return [_Item("table", table, lambda c: c.dataframe(table, hide_index=True))]
+    depth = _depth(data, JSON_DEPTH + 1)
+    text = json.dumps(data, ensure_ascii=False, indent=1) if depth <= JSON_DEPTH else ""
+    if depth <= JSON_DEPTH and len(text) <= JSON_CHARS:
+        return [_Item("json", data, lambda c: c.json(data, expanded=2))]
+    why = (
+        f"nested more than {JSON_DEPTH} levels deep"
+        if depth > JSON_DEPTH
+        else f"{len(text):,} characters of JSON"
+    )
+    preview = text[:2_000] if text else _cut(repr(data), 2_000)
+    note = f"This data is too big to draw here ({why}); its start is shown as plain text."
+    return [_summary_item(note, lambda: _json_text(data), "data.json", live, key, preview=preview)]
+
+
+def _more_artifacts_item(artifacts: list[ArtifactView], *, live: bool, key: str) -> _Item:
+    rest = artifacts[ARTIFACTS_SHOWN:]
+    note = f"… and {len(rest):,} more artifacts, not drawn here."
+
+    def whole() -> str:
+        return _json_text(
+            [{"artifactId": a.artifact_id, "name": a.name, "parts": _parts_dicts(a.parts)}
+             for a in rest]
+        )  # fmt: skip
+
+    return _summary_item(note, whole, "artifacts.json", live, key)
+
+
+def _summary_item(
+    note: str,
+    whole: Callable[[], str],
+    file_name: str,
+    live: bool,
+    key: str,
+    *,
+    preview: str = "",
+) -> _Item:
+    """A caption saying what was not drawn, an optional plain-text preview, and (once the
+    reply has finished) a download of the whole thing, made only if it is clicked."""
+
+    def draw(canvas: Canvas) -> None:
+        canvas.caption(f":material/content_cut: {note}")
+        if preview:
+            canvas.code(preview, language=None)
+        if not live:
+            canvas.download_button(
+                f"Download it whole ({file_name})",
+                data=whole,
+                file_name=file_name,
+                mime="text/plain",
+                icon=":material/download:",
+                key=f"{key}-whole",
+            )
+
+    return _Item("summary", (note, preview, live, key), draw, compound=True)
 
 
 def _draw_file(canvas: Canvas, part: PartView, *, live: bool, key: str) -> None:
     """A raw image inline, other raw files as downloads, URL files as links."""
     if part.url:
-        name = part.filename or part.url.rsplit("/", 1)[-1] or "file"
-        kind = f" · {part.media_type}" if part.media_type else ""
+        name = _cut(part.filename or part.url.rsplit("/", 1)[-1] or "file", LABEL_CHARS)
+        kind = f" · {_cut(part.media_type, 100)}" if part.media_type else ""
         if urlsplit(part.url).scheme in ("http", "https"):
-            canvas.markdown(f":material/link: [{plain(name)}]({part.url}){plain(kind)}")
+            canvas.markdown(f":material/link: {link(name, part.url)}{plain(kind)}")
         else:  # javascript:, data: and the like are shown, never followed
             canvas.markdown(
                 f":material/link_off: {plain(name)}{plain(kind)} · {plain(part.url[:80])}"
             )
         return
-    name = part.filename or "attachment"
+    name = _cut(part.filename or "attachment", LABEL_CHARS)
     data = part.raw or b""
     if part.media_type.startswith("image/") and part.media_type != "image/svg+xml":
         try:
-            canvas.image(data, caption=f"{name} ({len(data):,} bytes)", width="content")
+            canvas.image(data, caption=f"{plain(name)} ({len(data):,} bytes)", width="content")
         except Exception:  # noqa: BLE001 - an agent's broken image is not our crash
             canvas.caption(f":material/broken_image: {plain(name)} could not be shown as an image.")
     if live:
         canvas.caption(f":material/draft: {plain(name)} ({len(data):,} bytes)")
         return
     canvas.download_button(
-        f"{name} ({len(data):,} bytes)",
+        f"{plain(name)} ({len(data):,} bytes)",
         data=data,
         file_name=name,
         mime=part.media_type or "application/octet-stream",
@@ -374,8 +527,8 @@ class LiveReply:
     """A reply drawn where it is created and kept up to date as it streams.
 
     `show` draws only what changed since the last call: a finished markdown block is
-    sent once, the growing one again, the status box gets its new lines appended and its
-    label updated in place. The final `show(..., live=False)` adds the widgets and the
+    sent once, the growing one again, the status box's latest lines and its label are
+    updated in place. The final `show(..., live=False)` adds the widgets and the
     footer and completes the status box; what it leaves on screen is what
     `render_reply` draws for the same reply in history (there the status box is an
     expander with the finished status's icon: it looks the same and costs no sleep).
@@ -384,6 +537,7 @@ class LiveReply:
     def __init__(self) -> None:
         self._head = st.empty()
         self._status: StatusContainer | None = None
+        self._status_lines: DeltaGenerator | None = None
         self._status_shown: tuple[str, bool, tuple[str, ...]] | None = None
         self._body = _Region(st.container())
         self._foot = _Region(st.container())
@@ -409,22 +563,28 @@ class LiveReply:
             return
         if value is None:
             self._head.empty()
-            self._status = self._status_shown = None
+            self._status = self._status_lines = self._status_shown = None
             return
         label, done, lines = value
         state: Literal["complete", "running"] = "complete" if done else "running"
-        shown = self._status_shown
-        if self._status is None or shown is None or lines[: len(shown[2])] != shown[2]:
+        if self._status is None or self._status_lines is None:
             # st.status sleeps 50 ms when it is created: once per reply, not per update.
             self._status = self._head.status(label, state=state, expanded=False)
-            new_lines = lines
-        else:
-            new_lines = lines[len(shown[2]) :]
-            if (label, done) != shown[:2]:
-                self._status.update(label=label, state=state)
-        for line in new_lines:
-            self._status.markdown(line)
+            self._status_lines = self._status.empty()
+        elif self._status_shown is None or (label, done) != self._status_shown[:2]:
+            self._status.update(label=label, state=state)
+        if self._status_shown is None or lines != self._status_shown[2]:
+            # One element holding the latest lines: a task that reports progress 30,000
+            # times sends one small update per redraw, not one element per line.
+            self._status_lines.markdown(_status_text(lines))
         self._status_shown = value
+
+
+def render_text(text: str, *, key: str) -> None:
+    """Text someone else wrote (a history message, an imported turn), drawn as reply text
+    is: images never loaded, and too big a block summarised."""
+    for item in _text_items(text, live=False, key=key):
+        item.draw(st.container() if item.compound else st)
 
 
 def render_files(files: list[PartView], *, key: str) -> None:
@@ -450,6 +610,44 @@ def _table_rows(data: object) -> list[dict[str, object]] | None:
     first = data[0]
     columns = sorted(names, key=lambda n: (not isinstance(first.get(n), str), n))
     return [{name: row.get(name) for name in columns} for row in data]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _depth(data: object, limit: int) -> int:
+    """How deeply `data` nests (lists and objects), counted up to `limit` (iteratively:
+    agent data can be nested deeper than Python's recursion limit)."""
+    deepest, pending = 0, [(data, 1)]
+    while pending and deepest < limit:
+        value, level = pending.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            children = value.values() if isinstance(value, dict) else value
+            pending += [(child, level + 1) for child in children]
+    return deepest
+
+
+def _json_text(data: object) -> str:
+    try:
+        return json.dumps(data, ensure_ascii=False, indent=1)
+    except (RecursionError, TypeError, ValueError):
+        return repr(data)
+
+
+def _parts_dicts(parts: list[PartView]) -> list[dict[str, object]]:
+    """Parts as JSON-able dicts for a download (file bytes as their size)."""
+    return [
+        {"kind": p.kind, "text": p.text, "data": p.data, "url": p.url,
+         "filename": p.filename, "mediaType": p.media_type,
+         "bytes": len(p.raw) if p.raw is not None else None}
+        for p in parts
+    ]  # fmt: skip
+
+
+def _parts_json(parts: list[PartView]) -> str:
+    return _json_text(_parts_dicts(parts))
 
 
 def _plural(count: int, noun: str) -> str:
