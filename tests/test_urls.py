@@ -246,3 +246,44 @@ def test_a_bad_url_in_the_sidebar_gets_one_sentence_and_changes_nothing(app, typ
     assert app.session_state["workspace"].current == before  # still with its agent
     send(app, "hello")
     assert not app.exception and "You said" in last_bubble(app)
+
+
+CONFIGURED_CASES = [
+    ("http://[::1", "has no closing ]"),
+    ("http://127.0.0.1:99999", "The port 99999 is out of range"),
+    ("http://user:pw@127.0.0.1:1/", "http://user:***@127.0.0.1:1/ has a user name"),
+    (HUGE, "The URL is 70,022 characters long"),
+    ("http://127.0.0.1:1/\u202eevil", "text-direction control (U+202E)"),
+]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("configured", "sentence"), CONFIGURED_CASES, ids=["ipv6", "port", "userinfo", "huge", "bidi"]
+)
+@pytest.mark.parametrize("allowed", ["", "http://127.0.0.1:1"])
+def test_a_bad_configured_url_gets_the_same_sentence_in_the_sidebar(
+    app, monkeypatch, configured, sentence, allowed
+):
+    monkeypatch.setenv("A2A_AGENT_URL", configured)
+    monkeypatch.setenv("A2A_ALLOWED_AGENT_URLS", allowed)
+    app.run()
+    assert not app.exception
+    assert len(app.sidebar.error) == 1 and sentence in app.sidebar.error[0].value
+    shown = page_text(app) + "\n".join(str(e.value) for e in app.sidebar.markdown)
+    assert not re.search(r"\bpw\b", shown) and "a" * ECHO not in shown
+    assert not re.search(r"\bpw\b", app.sidebar.text_input(key="sidebar_agent_url").value)
+
+
+@pytest.mark.timeout(60)
+def test_a_bad_secrets_agent_url_is_listed_with_its_sentence(app, monkeypatch, demo_agent):
+    monkeypatch.delenv("A2A_AGENT_URL")  # the [[agents]] entries only, the broken one first
+    app.secrets["agents"] = [{"url": "http://[zz]/", "name": "Broken"},
+                             {"url": demo_agent.url, "name": "Demo"}]  # fmt: skip
+    app.run()
+    assert not app.exception
+    assert "is not a valid IPv6 address" in app.sidebar.error[0].value
+    app.sidebar.text_input(key="sidebar_agent_url").set_value(demo_agent.url)
+    next(b for b in app.sidebar.button if b.label == "Connect").click().run()
+    send(app, "hello")
+    assert not app.exception and "You said" in last_bubble(app)
