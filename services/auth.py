@@ -9,6 +9,7 @@ hop (see `runtime._new_http_client`), not once per send as httpx runs an `Auth`.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -16,11 +17,15 @@ from typing import Any
 
 import httpx
 
+from services.errors import AppError
+
 __all__ = ["Credentials", "OriginCredentials", "SchemeHint", "describe_security", "origin"]
 
 # Where a request records the credential headers put on it, so the next redirect hop
 # (httpx copies its extensions and headers) can take exactly those off again.
 _APPLIED = "a2a_streamlit_credential_headers"
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 5.6.2)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # never in a header value
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,20 @@ class Credentials:
         if self.bearer_token:
             items.append(("Authorization", f"Bearer {self.bearer_token}"))
         return items
+
+    def check(self) -> None:
+        """Raise `AppError` with a sentence if a header could not be sent as given."""
+        for name, value in self.header_items():
+            if not _TOKEN.fullmatch(name):
+                raise AppError(
+                    f"The header name {name[:40]!r} cannot be sent (a name has no spaces, "
+                    "colons or other separators): correct it under Credentials."
+                )
+            if _CONTROL.search(value):
+                raise AppError(
+                    f"The value of the {name} header holds a line break or control "
+                    "character, which cannot be sent: correct it under Credentials."
+                )
 
     @property
     def secret_values(self) -> list[str]:

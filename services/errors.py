@@ -147,6 +147,26 @@ def translate(error: Exception, url: str, *, streaming: bool = False) -> AppErro
             "Try again, or rephrase the message.",
             detail=detail,
         )
+    # What is left: first the failures that retrying cannot fix, each with its own sentence
+    # (the URL itself was checked before any request, by services.urls).
+    if _first(error, httpx.TooManyRedirects):
+        return AgentError(
+            f"The agent at {url} redirected too many times (a redirect loop?): check the "
+            "URL, or ask the agent's operator where it moved.",
+            detail=detail,
+        )
+    if _first(error, httpx.UnsupportedProtocol) or _first(error, httpx.InvalidURL):
+        return AgentError(
+            f"The agent at {url} redirected to an address that is not an http(s) URL: "
+            "check the URL, or ask the agent's operator where it moved.",
+            detail=detail,
+        )
+    if _first(error, httpx.LocalProtocolError):
+        return AppError(
+            f"The request to {url} could not be sent as given (a header name or value is "
+            "not allowed): check the headers under Credentials.",
+            detail=detail,
+        )
     kind = "stream" if streaming else "request"
     return AppError(
         f"The {kind} to {url} failed unexpectedly ({type(error).__name__}). "

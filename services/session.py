@@ -415,10 +415,17 @@ def remove_agent(url: str) -> None:
 
 
 def set_credentials(url: str, credentials: Credentials) -> None:
-    """Use these credentials for `url`'s origin (memory only) and reconnect."""
+    """Use these credentials for `url`'s origin (memory only) and reconnect; credentials
+    that could not be sent are not saved, and the sidebar says why."""
+    st.session_state.pop(_CONNECT_ERROR, None)
+    redactor().add(credentials.secret_values)
+    try:
+        credentials.check()
+    except AppError as error:
+        st.session_state[_CONNECT_ERROR] = error
+        return
     entry = workspace().agents[url]
     entry.credentials = credentials
-    redactor().add(credentials.secret_values)
     _origin_credentials().set(url, credentials)
     entry.error = None
     _connect_entry(entry)

@@ -12,7 +12,7 @@ from services import agent
 from services.allowlist import AllowList
 from services.auth import Credentials, OriginCredentials
 from services.demo_agent import VISITOR_HEADER, LoopbackServer
-from services.errors import NotAllowed
+from services.errors import AgentError, NotAllowed
 from services.runtime import SessionRuntime
 from tests.agents import (
     header_recorder,
@@ -130,3 +130,21 @@ def test_an_encoded_dot_segment_url_is_refused_before_any_request():
         with session_for(server.url, allow) as runtime, pytest.raises(NotAllowed):
             agent.connect(runtime, f"{server.url}/a2a/%2e%2e/admin")
     assert seen == []
+
+
+# --- what is left for errors.translate: agent-made failures get their own sentence -------
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("target", "sentence"),
+    [
+        ("ftp://127.0.0.1/card.json", "redirected to an address that is not an http(s) URL"),
+        ("/loop", "redirected too many times"),
+    ],
+)
+def test_a_redirect_nowhere_useful_gets_a_sentence_not_failed_unexpectedly(target, sentence):
+    with LoopbackServer(redirecting_agent(target)) as server, session_for(server.url) as rt:
+        with pytest.raises(AgentError) as error:
+            agent.connect(rt, server.url)
+    assert sentence in str(error.value) and "unexpectedly" not in str(error.value)

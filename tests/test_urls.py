@@ -287,3 +287,22 @@ def test_a_bad_secrets_agent_url_is_listed_with_its_sentence(app, monkeypatch, d
     next(b for b in app.sidebar.button if b.label == "Connect").click().run()
     send(app, "hello")
     assert not app.exception and "You said" in last_bubble(app)
+
+
+# --- other input the app checks first: credentials --------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("line", ["X Tenant: acme", "X-Tenant\x01: acme"])
+def test_a_header_that_cannot_be_sent_is_not_saved_and_says_why(app, line):
+    app.run()
+    url = app.session_state["workspace"].current
+    app.sidebar.text_area(key=f"sidebar_headers_{url}").set_value(line)
+    next(b for b in app.sidebar.button if b.label == "Save and reconnect").click().run()
+    app.run()  # the form saves after the sidebar's error slot is drawn: it shows next run
+    assert not app.exception
+    assert "cannot be sent" in app.sidebar.error[0].value
+    assert "unexpectedly" not in app.sidebar.error[0].value
+    assert not app.session_state["workspace"].agent.credentials  # not saved
+    send(app, "hello")
+    assert not app.exception and "You said" in last_bubble(app)
