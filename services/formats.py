@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
@@ -138,18 +139,56 @@ def _problem_in(value: Any, max_depth: int) -> str:
     return ""
 
 
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _too_deep(text: str, max_depth: int) -> int | None:
+    """Where (an index into `text`) brackets first open past `max_depth`, else None.
+
+    Scanned before parsing, so `json.loads` never recurses deep enough to overflow, and
+    the answer does not depend on how much stack the calling thread has left.
+    """
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = 0
+    for char in brackets:  # usually a few percent of the text
+        depth += 1 if char in "[{" else -1
+        if depth > max_depth:
+            break
+    else:
+        return None
+    depth = 0
+    for token in _TOKEN.finditer(text):  # again, with positions, up to the place
+        if token.group() in ("[", "{"):
+            depth += 1
+            if depth > max_depth:
+                return token.start()
+        elif token.group() in ("]", "}"):
+            depth -= 1
+    return None
+
+
 def _parse(text: str, max_depth: int, *, one_line: bool = False) -> tuple[Any, str]:
     """The JSON value of `text`, or a problem (without its subject) when it is refused."""
+
+    def where(line: int, column: int) -> str:
+        return f"column {column}" if one_line else f"line {line}, column {column}"
+
+    deep_at = _too_deep(text, max_depth)
+    if deep_at is not None:
+        line = text.count("\n", 0, deep_at) + 1
+        column = deep_at - text.rfind("\n", 0, deep_at)
+        return None, f"is nested more than {max_depth} levels deep (at {where(line, column)})"
     try:
         value = json.loads(text, parse_constant=_NonFinite)
-    except RecursionError:
+    except RecursionError:  # not expected after the scan; still one sentence
         return None, f"is nested more than {max_depth} levels deep"
     except json.JSONDecodeError as error:
-        where = (
-            f"column {error.colno}" if one_line else f"line {error.lineno}, column {error.colno}"
-        )
-        return None, f"is not JSON ({where}: {error.msg.lower()})"
-    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        return None, f"is not JSON ({where(error.lineno, error.colno)}: {error.msg.lower()})"
+    except ValueError as error:  # Python refuses integers of more than 4,300 digits
+        if "digits" in str(error):
+            return None, "is not JSON this app reads (a number has more than 4,300 digits)"
         return None, f"is not JSON ({_clip(str(error), 60)})"
     return value, _problem_in(value, max_depth)
 
@@ -350,6 +389,7 @@ class _Reply(BaseModel):
     context_id: Id = ""
     state: State = ""
     status_log: Annotated[list[Text], Field(max_length=MAX_STATUS_LINES)] = []
+    status_dropped: Count = 0
     artifacts: Annotated[dict[str, _Artifact], Field(max_length=MAX_ARTIFACTS)] = {}
     message_parts: Parts = []
     status_parts: Parts = []
@@ -373,6 +413,7 @@ class _Reply(BaseModel):
             context_id=self.context_id,
             state=self.state,
             status_log=list(self.status_log),
+            status_dropped=self.status_dropped,
             artifacts=artifacts,
             message_parts=[p.view() for p in self.message_parts],
             status_parts=[p.view() for p in self.status_parts],

@@ -188,9 +188,12 @@ def test_a_file_part_whose_name_is_a_number(app, exports):
 def test_a_conversation_nested_5000_levels_deep(app, exports):
     text = broken_conversation(exports[0], lambda c: c.update(title="@deep@"))
     text = text.replace('"@deep@"', DEEP)
-    check_conversation_refused(
-        app, text, "The conversation file is nested more than 64 levels deep."
+    # The title is two levels in (the file, its conversation): level 65 is DEEP's 63rd [.
+    column = text.index(DEEP) + 63
+    sentence = (
+        f"The conversation file is nested more than 64 levels deep (at line 1, column {column})."
     )
+    check_conversation_refused(app, text, sentence)
 
 
 # --- stream files (JSON Lines) ---------------------------------------------------------------
@@ -248,7 +251,11 @@ def test_a_stream_line_nested_5000_levels_deep(app, exports):
     index = first_line(lines, "sdk_event")
     lines[index]["event"] = "@deep@"
     text = dump_lines(lines).replace('"@deep@"', DEEP)
-    sentence = f"line {index + 1}: the stream file is nested more than 64 levels deep."
+    column = text.splitlines()[index].index(DEEP) + 64  # one level in: the line
+    sentence = (
+        f"line {index + 1}: the stream file is nested more than 64 levels deep "
+        f"(at column {column})."
+    )
     check_stream_refused(app, text, sentence)
 
 
