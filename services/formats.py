@@ -317,15 +317,15 @@ def explain(error: ValidationError, *, skip: int = 0) -> str:
 
 _STRICT = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False, frozen=True)
 
-Id = Annotated[str, Field(max_length=1_000)]
-Name = Annotated[str, Field(max_length=10_000)]
-Url = Annotated[str, Field(max_length=1_000_000)]
-Text = Annotated[str, Field(max_length=MAX_STREAM_BYTES)]
-Count = Annotated[int, Field(ge=0, le=10**12)]
-Offset = Annotated[float, Field(ge=0, le=MAX_OFFSET_S)]
-Monotonic = Annotated[float, Field(ge=-1e12, le=1e12)]  # another machine's clock: finite
-Wall = Annotated[float, Field(ge=0, le=MAX_WALL_S)]
-State = Literal[
+_Id = Annotated[str, Field(max_length=1_000)]
+_Name = Annotated[str, Field(max_length=10_000)]
+_Url = Annotated[str, Field(max_length=1_000_000)]
+_Text = Annotated[str, Field(max_length=MAX_STREAM_BYTES)]
+_Count = Annotated[int, Field(ge=0, le=10**12)]
+_Offset = Annotated[float, Field(ge=0, le=MAX_OFFSET_S)]
+_Monotonic = Annotated[float, Field(ge=-1e12, le=1e12)]  # another machine's clock: finite
+_Wall = Annotated[float, Field(ge=0, le=MAX_WALL_S)]
+_State = Literal[
     "",
     "submitted",
     "working",
@@ -358,12 +358,12 @@ def _check_base64(value: _Base64) -> _Base64:
 class _Part(BaseModel):
     model_config = _STRICT
     kind: Literal["text", "data", "file"]
-    text: Text = ""
+    text: _Text = ""
     data: Any = None  # any JSON; its depth was bounded by load_json
     raw: Annotated[_Base64, AfterValidator(_check_base64)] | None = None
-    url: Url = ""
-    filename: Name = ""
-    media_type: Name = ""
+    url: _Url = ""
+    filename: _Name = ""
+    media_type: _Name = ""
 
     def view(self) -> PartView:
         raw = self.raw.decoded() if self.raw is not None else None
@@ -372,35 +372,35 @@ class _Part(BaseModel):
         )
 
 
-Parts = Annotated[list[_Part], Field(max_length=MAX_PARTS)]
+_Parts = Annotated[list[_Part], Field(max_length=MAX_PARTS)]
 
 
 class _Artifact(BaseModel):
     model_config = _STRICT
-    artifact_id: Id
-    name: Name = ""
-    parts: Parts
+    artifact_id: _Id
+    name: _Name = ""
+    parts: _Parts
     complete: bool
 
 
 class _Reply(BaseModel):
     model_config = _STRICT
-    task_id: Id = ""
-    context_id: Id = ""
-    state: State = ""
-    status_log: Annotated[list[Text], Field(max_length=MAX_STATUS_LINES)] = []
-    status_dropped: Count = 0
+    task_id: _Id = ""
+    context_id: _Id = ""
+    state: _State = ""
+    status_log: Annotated[list[_Text], Field(max_length=MAX_STATUS_LINES)] = []
+    status_dropped: _Count = 0
     artifacts: Annotated[dict[str, _Artifact], Field(max_length=MAX_ARTIFACTS)] = {}
-    message_parts: Parts = []
-    status_parts: Parts = []
-    event_count: Count = 0
-    started_at: Monotonic = 0.0
-    ended_at: Monotonic | None = None
+    message_parts: _Parts = []
+    status_parts: _Parts = []
+    event_count: _Count = 0
+    started_at: _Monotonic = 0.0
+    ended_at: _Monotonic | None = None
     stopped: bool = False
     reconnected: bool = False
-    gaps: Annotated[list[Name], Field(max_length=MAX_ARTIFACTS)] = []
-    error: Text = ""
-    error_detail: Text = ""
+    gaps: Annotated[list[_Name], Field(max_length=MAX_ARTIFACTS)] = []
+    error: _Text = ""
+    error_detail: _Text = ""
     # stream_id is not read: it names a record of the exporting session.
 
     def reply(self) -> Reply:
@@ -431,21 +431,21 @@ class _Reply(BaseModel):
 class _Turn(BaseModel):
     model_config = _STRICT
     role: Literal["user", "agent"]
-    text: Text = ""
+    text: _Text = ""
     reply: _Reply | None = None
-    files: Parts = []
+    files: _Parts = []
 
 
 class _Conversation(BaseModel):
     model_config = _STRICT
     turns: Annotated[list[_Turn], Field(max_length=MAX_TURNS)] = []
     id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    title: Name = ""
-    created: Wall | None = None
-    accepted_output_modes: Annotated[list[Name], Field(max_length=100)] = []
+    title: _Name = ""
+    created: _Wall | None = None
+    accepted_output_modes: Annotated[list[_Name], Field(max_length=100)] = []
     history_length: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    seed_context_id: Id = ""
-    seed_task_id: Id = ""
+    seed_context_id: _Id = ""
+    seed_task_id: _Id = ""
 
     def conversation(self) -> Conversation:
         turns = [
@@ -468,7 +468,7 @@ class _Conversation(BaseModel):
 class _ConversationFile(BaseModel):
     model_config = _STRICT
     format: Literal["a2a-streamlit/conversation@1"]
-    agent_url: Url = ""
+    agent_url: _Url = ""
     conversation: _Conversation
 
 
@@ -499,8 +499,8 @@ def _pair(value: Any) -> Any:
     return value
 
 
-Pair = Annotated[list[str], BeforeValidator(_pair)]
-Headers = Annotated[list[Pair], Field(max_length=MAX_HEADERS)]
+_Pair = Annotated[list[str], BeforeValidator(_pair)]
+_Headers = Annotated[list[_Pair], Field(max_length=MAX_HEADERS)]
 
 
 def _shallow_json(value: str) -> str:
@@ -523,7 +523,7 @@ def _shallow_json(value: str) -> str:
     return value
 
 
-JsonText = Annotated[Text, AfterValidator(_shallow_json)]
+_JsonText = Annotated[_Text, AfterValidator(_shallow_json)]
 
 
 def _stream_response(value: Any) -> bytes:
@@ -546,32 +546,32 @@ class _StreamLine(BaseModel):
     model_config = _STRICT
     type: Literal["stream"]
     format: Literal["a2a-streamlit/stream@1"]
-    label: Name = ""
-    agent_url: Url = ""
-    binding: Name = ""
-    protocol_version: Name = ""
-    started_wall: Wall = 0.0
-    ended: Offset | None = None
-    error: Text = ""
+    label: _Name = ""
+    agent_url: _Url = ""
+    binding: _Name = ""
+    protocol_version: _Name = ""
+    started_wall: _Wall = 0.0
+    ended: _Offset | None = None
+    error: _Text = ""
 
 
 class _ExchangeLine(BaseModel):
     model_config = _STRICT
     type: Literal["exchange"]
     seq: Annotated[int, Field(ge=0, le=10**9)]
-    method: Name = ""
-    url: Url = ""
-    request_headers: Headers = []
-    request_body: JsonText = ""
+    method: _Name = ""
+    url: _Url = ""
+    request_headers: _Headers = []
+    request_body: _JsonText = ""
     status: Annotated[int, Field(ge=0, le=999)] = 0
-    reason: Name = ""
-    response_headers: Headers = []
-    started: Offset | None = None
-    first_byte: Offset | None = None
-    ended: Offset | None = None
-    bytes: Count = 0
+    reason: _Name = ""
+    response_headers: _Headers = []
+    started: _Offset | None = None
+    first_byte: _Offset | None = None
+    ended: _Offset | None = None
+    bytes: _Count = 0
     truncated: bool = False
-    error: Text = ""
+    error: _Text = ""
 
     def exchange(self) -> Exchange:
         return Exchange(
@@ -596,18 +596,18 @@ class _FrameLine(BaseModel):
     model_config = _STRICT
     type: Literal["frame"]
     exchange: Annotated[int, Field(ge=0, le=10**9)]
-    at: Offset
-    event: Name = ""
-    id: Name = ""
+    at: _Offset
+    event: _Name = ""
+    id: _Name = ""
     retry: Annotated[int, Field(ge=0, le=10**9)] | None = None
-    data: JsonText = ""
+    data: _JsonText = ""
 
 
 class _SdkEventLine(BaseModel):
     model_config = _STRICT
     type: Literal["sdk_event"]
     exchange: Annotated[int, Field(ge=0, le=10**9)]
-    at: Offset
+    at: _Offset
     event: Annotated[bytes, BeforeValidator(_stream_response)]
 
 
