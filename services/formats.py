@@ -212,7 +212,9 @@ def load_json_lines(
 
     A refusal names the line: "line 12: the stream file is nested more than 64 levels deep."
     """
-    lines = _as_text(text, what, max_bytes).splitlines()
+    # Split on "\n" only: str.splitlines() also splits on U+2028, U+0085 and others,
+    # which JSON text may hold unescaped (export_jsonl writes with ensure_ascii=False).
+    lines = _as_text(text, what, max_bytes).split("\n")
     if len(lines) > max_lines:
         raise FileRejected(f"The {what} has more than {max_lines:,} lines.")
     values: list[tuple[int, Any]] = []

@@ -278,6 +278,14 @@ def test_an_sdk_event_that_is_not_a_stream_response(app, exports):
     )
 
 
+def test_line_separators_inside_json_text_do_not_split_a_stream_line(exports):
+    lines = stream_lines(exports[1])
+    index = first_line(lines, "frame")
+    lines[index]["data"] = "a\u2028b\x85c\u2029d"  # not escaped with ensure_ascii=False
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    assert import_jsonl(text).imported_frames[0].data == "a\u2028b\x85c\u2029d"
+
+
 def test_good_files_still_import_through_the_pages(app, exports):
     conversation_file, stream_file = exports
     app.run()
