@@ -96,6 +96,10 @@ def assert_refused_on_the_page(at: AppTest, sentence: str, before: list[Conversa
 
 def assert_chat_still_works(at: AppTest) -> None:
     at.switch_page(CHAT).run()
+    count = len(conversations(at))
+    next(b for b in at.button if b.label == "New conversation").click().run()
+    assert not at.exception, at.exception
+    assert len(conversations(at)) == count + 1
     send(at, "hello there")
     assert not at.exception, at.exception
     assert "You said" in last_bubble(at)
