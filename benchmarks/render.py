@@ -104,7 +104,11 @@ def rerun_figures(url: str, rounds: int, messages: int = 200) -> dict[str, float
         at = AppTest.from_file(APP, default_timeout=120)
         try:
             at.run()  # connects to the agent and builds the session's workspace
-            at.session_state["workspace"].agent.conversation.turns[:] = turns
+            conversation = at.session_state["workspace"].agent.conversation
+            conversation.turns[:] = turns
+            # The page draws the latest turns a page at a time: ask for all of them, as
+            # "Show earlier messages" clicked until they are all there would.
+            at.session_state["history_shown"] = {conversation.id: messages}
             at.run()  # warm: the first draw of the history
             if at.exception:
                 raise RuntimeError(f"the Chat page failed: {at.exception[0].value}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui.errors import show_error
 from pages.ui.inspection import render_inspection
 from services import session
 from services.capture import StreamRecord
@@ -68,7 +69,7 @@ def watch_live(text: str) -> None:
                 render_inspection(inspect(record, redactor), redactor, live=True)
         live.empty()
     except AppError as error:
-        st.error(str(error), icon=":material/warning:")
+        show_error(error)
     session.reset_widget("inspector_stream")  # select the new stream
 
 

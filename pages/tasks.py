@@ -7,12 +7,15 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply
+from pages.ui.errors import show_error, turn_boundary
+from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply, render_text
 from services import session
 from services.errors import AppError
 from services.replies import Reply
 from services.safe_text import plain
 from services.tasks import STATES, TaskDetail, TaskFilter
+
+HISTORY_SHOWN = 50  # the latest messages of a task's history; the JSON view has them all
 
 st.set_page_config(layout="wide")
 st.title("Tasks", anchor=False)
@@ -20,7 +23,7 @@ info = session.agent_info()
 if info is None:
     st.info("Connect to an agent in the sidebar to see its tasks.", icon=":material/link:")
     st.stop()
-st.caption(f"Tasks on **{plain(info.name)}**, newest first, as its ListTasks returns them.")
+st.caption(f"Tasks on **{plain(info.name[:200])}**, newest first, as its ListTasks returns them.")
 
 context_col, state_col, date_col, size_col = st.columns([3, 2, 2, 1])
 scope = context_col.selectbox(
@@ -43,7 +46,7 @@ if scope != "All contexts" and not context_id:
 try:
     page = session.list_tasks(where)
 except AppError as error:
-    st.error(str(error), icon=":material/warning:")
+    show_error(error)
     st.stop()
 
 rows = [
@@ -76,19 +79,20 @@ if task_id is None:
 try:
     detail: TaskDetail = session.get_task(task_id)
 except AppError as error:
-    st.error(str(error), icon=":material/warning:")
+    show_error(error)
     st.stop()
 
-st.subheader(f"Task {detail.id}", anchor=False)
-st.caption(f"context {detail.context_id}")
+# Ids come from the agent: shown as plain text, like everything else it sends.
+st.subheader(f"Task {plain(detail.id[:200])}", anchor=False)
+st.caption(f"context {plain(detail.context_id[:200])}")
 actions = st.container(horizontal=True)
 if detail.running and actions.button("Cancel", icon=":material/cancel:", key="tasks_cancel"):
     try:
         state_after = session.cancel_task(detail.id)
-        st.toast(f"Task {detail.id[:8]} is now {state_after}.")
+        st.toast(plain(f"Task {detail.id[:8]} is now {state_after}."))
         st.rerun()
     except AppError as error:
-        st.error(str(error), icon=":material/warning:")
+        show_error(error)
 subscribe = detail.running and actions.button(
     "Subscribe", icon=":material/sensors:", key="tasks_subscribe"
 )
@@ -117,13 +121,17 @@ if subscribe:
         kept = session.stream_kept(live_reply.stream_id)
         view.show(live_reply, live=False, key="tasks-live", inspect=kept)
 else:
-    with st.container(border=True):
+    with st.container(border=True), turn_boundary("This task"):
         render_reply(detail.reply, key="tasks-detail")
 
 with st.expander(f"History ({len(detail.history)} messages)"):
-    for number, turn in enumerate(detail.history):
+    first = max(0, len(detail.history) - HISTORY_SHOWN)
+    if first:
+        st.caption(f"The latest {HISTORY_SHOWN} messages; {first:,} earlier ones are in the JSON.")
+    for number, turn in enumerate(detail.history[first:], start=first):
         with st.chat_message("user" if turn.role == "user" else "assistant"):
-            st.markdown(turn.text or "_(no text)_")
-            render_files(turn.files, key=f"tasks-history-{number}")
+            with turn_boundary("This message"):
+                render_text(turn.text or "_(no text)_", key=f"tasks-history-{number}")
+                render_files(turn.files, key=f"tasks-history-{number}")
 with st.expander("As JSON (GetTask)"):
     st.json(detail.raw, expanded=False)

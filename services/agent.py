@@ -43,6 +43,7 @@ from services.errors import (
     NotAnAgent,
     translate_errors,
 )
+from services.formats import FileRejected, load_json
 from services.replies import (
     FINAL_STATES,
     INTERRUPTED_STATES,
@@ -69,6 +70,7 @@ __all__ = [
 ]
 
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")  # current, legacy
+CARD_MAX_BYTES = 4 * 1024 * 1024  # a card listing 5,000 skills is under 1 MB
 BINDINGS = [TransportProtocol.JSONRPC.value, TransportProtocol.HTTP_JSON.value]
 POLL_INTERVAL = 0.5
 POLL_LIMIT = 240  # GetTask polls for agents that do not stream: two minutes
@@ -127,6 +129,12 @@ def _card_urls(url: str) -> list[str]:
     return [url.rstrip("/") + path for path in CARD_PATHS]
 
 
+def _looks_like_json(response: httpx.Response) -> bool:
+    """Whether a body the JSON reader refused was meant as JSON (not an HTML page)."""
+    start = response.content.lstrip()[:1]
+    return "json" in response.headers.get("content-type", "") or start in (b"{", b"[")
+
+
 @dataclass(frozen=True)
 class _Miss:
     """A card URL that held no card: a 404, or something that is not JSON."""
@@ -155,10 +163,17 @@ async def aresolve_card(http: httpx.AsyncClient, url: str) -> tuple[AgentCard, s
                 misses.append(_Miss("404", error))
                 continue
         try:
-            raw = response.json()
-        except ValueError as error:  # an HTML catch-all page, say: try the next path
-            misses.append(_Miss("not-json", error))
-            continue
+            raw = load_json(response.content, what="agent card", max_bytes=CARD_MAX_BYTES)
+        except FileRejected as error:
+            if not _looks_like_json(response):  # an HTML catch-all page, say: next path
+                misses.append(_Miss("not-json", error))
+                continue
+            # JSON, but too big or too deep to read safely (a card nested 100,000 deep
+            # once made every page fail with RecursionError).
+            raise InvalidCard(
+                f"{error} Fix the card at {shorten(card_url)}, or try another agent.",
+                detail=str(error),
+            ) from error
         try:
             # parse_agent_card rewrites legacy (0.3) fields in place: give it a copy.
             return parse_agent_card(copy.deepcopy(raw)), card_url, raw

@@ -119,6 +119,13 @@ def translate(error: Exception, url: str, *, streaming: bool = False) -> AppErro
             "What arrived is kept; send the message again.",
             detail=detail,
         )
+    if _first(error, RecursionError) or "Message too deep" in detail:
+        # Python's JSON reader or protobuf's (100 levels) gave up on the agent's data.
+        return StreamBroken(
+            "The agent sent data nested too deeply to read, so the reply stopped there. "
+            "What arrived is kept; the Streaming inspector shows the raw data.",
+            detail=detail,
+        )
     if _first(error, json.JSONDecodeError) or "Invalid JSON-RPC response" in detail:
         return StreamBroken(
             "The agent sent data that is not valid A2A JSON, so the reply stopped there. "

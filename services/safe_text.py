@@ -38,7 +38,8 @@ _INVISIBLE_BREAK = "!\u200b["  # a zero-width space: shows as "![", parses as te
 # "(", ")" and "!" can no longer make a link or an image, so they stay as they are.
 _INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]<>~$|])")
 _DIRECTIVE = re.compile(r":(?=[0-9A-Za-z])")  # :red[...], :material/icon:, :emoji:
-_BLOCK_START = re.compile(r"(\d{1,9})([.)])|([#+\-=])")  # a heading or list, at the start
+# A list item, heading or rule at the start: its marker must be followed by a space or end.
+_BLOCK_START = re.compile(r"(\d{1,9}[.)]|[#+\-=]+)(?=\s|$)")
 _FOUND = "a2a_images"  # env key: (id of an inline token's content, offset) of each image
 _URL_UNSAFE = re.compile(r"[\x00-\x20()<>\[\]\\\"'`\x7f]")
 

@@ -11,6 +11,7 @@ import streamlit as st
 from services.capture import Exchange
 from services.inspection import Inspection, Row, Summary, export_jsonl
 from services.redact import Redactor
+from services.safe_text import plain
 
 KIND_COLORS = {
     "task": "#4F46E5",
@@ -21,6 +22,13 @@ KIND_COLORS = {
     "not-json": "#EF4444",
     "unknown": "#9CA3AF",
 }
+TIMELINE_POINTS = 5_000  # a chart of more is slow in the browser: longer streams are sampled
+FINDINGS_SHOWN = 50
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """Recorded text (a label, a URL, an agent's error) as plain text, cut to `limit`."""
+    return plain(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def render_inspection(ins: Inspection, redactor: Redactor, *, live: bool = False) -> None:
@@ -28,18 +36,22 @@ def render_inspection(ins: Inspection, redactor: Redactor, *, live: bool = False
     record = ins.record
     started = datetime.fromtimestamp(record.started_wall).strftime("%H:%M:%S")
     st.caption(
-        f"**{record.label or '(imported)'}** · sent {started} to {record.agent_url} · "
-        f"{record.binding or '?'} · A2A {record.protocol_version or '?'}"
+        f"**{_short(record.label) or '(imported)'}** · sent {started} to "
+        f"{_short(record.agent_url)} · {_short(record.binding, 20) or '?'} · "
+        f"A2A {_short(record.protocol_version, 20) or '?'}"
         + (" · :orange[live]" if live else "")
     )
     assert ins.summary is not None
     _render_summary(ins.summary)
     if ins.findings:
         with st.expander(f":orange[{ins.summary.verdict}]", expanded=True):
-            for finding in ins.findings:
-                st.markdown(f"- {finding.message}")
+            # Findings quote the stream (ids, states, raw data): plain text.
+            for finding in ins.findings[:FINDINGS_SHOWN]:
+                st.markdown(f"- {_short(finding.message, 500)}")
+            if len(ins.findings) > FINDINGS_SHOWN:
+                st.caption(f"… and {len(ins.findings) - FINDINGS_SHOWN:,} more findings.")
     if record.error:
-        st.error(record.error, icon=":material/warning:")
+        st.error(_short(record.error, 1_000), icon=":material/warning:")
     if ins.rows:
         _render_timeline(ins.rows)
     if live:
@@ -80,6 +92,10 @@ def _render_summary(summary: Summary) -> None:
 
 
 def _render_timeline(rows: list[Row]) -> None:
+    step = -(-len(rows) // TIMELINE_POINTS)  # rounded up
+    if step > 1:
+        st.caption(f"The timeline shows one event in {step} ({len(rows):,} in all).")
+        rows = rows[::step]
     data = pd.DataFrame(
         {
             "t": [r.offset_ms for r in rows],
@@ -148,7 +164,7 @@ def _render_table(ins: Inspection) -> None:
         st.caption("Select a row to see its raw frame next to the event the SDK made of it.")
         return
     row = rows[chosen[0]]
-    wire, sdk = st.columns(2)
+    wire, sdk = st.columns(2)  # st.code and st.json show text as it is: no markdown
     wire.markdown(f"**Frame {row.index} on the wire**")
     wire.code(row.frame.raw, language=None, wrap_lines=True)
     sdk.markdown("**As the SDK saw it**")
@@ -162,10 +178,10 @@ def _render_exchanges(exchanges: list[Exchange]) -> None:
     for exchange in exchanges:
         method = exchange.rpc_method or exchange.url
         status = f"{exchange.status} {exchange.reason}".strip() or "no response"
-        with st.expander(f"{exchange.method} {method} → {status}"):
-            st.caption(exchange.url)
+        with st.expander(_short(f"{exchange.method} {method} → {status}")):
+            st.caption(_short(exchange.url, 500))
             if exchange.error:
-                st.error(exchange.error)
+                st.error(_short(exchange.error, 1_000))
             request, response = st.columns(2)
             request.markdown("**Request headers**")
             request.dataframe(_headers(exchange.request_headers), hide_index=True)

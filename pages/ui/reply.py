@@ -358,16 +358,13 @@ def _text_items(text: str, *, live: bool, key: str) -> list[_Item]:
     huge reply costs no more per update than a long one)."""
     head = text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS]
     blocks = markdown_blocks(head, final=not live and head is text)
-    if head is not text and len(blocks) > 1:
-        blocks.pop()  # cut mid-block: it continues in the part not drawn
+    if head is not text:
+        blocks.pop()  # cut mid-block: it goes on past what is drawn
     items = [_block_item(b, live=live, key=f"{key}-b{n}") for n, b in enumerate(blocks)]
     drawn = sum(len(b) for b in blocks)
     if drawn < len(text):
-        note = (
-            f"The rest of this text ({len(text) - drawn:,} more characters) is too long to "
-            "draw here."
-        )
-        items.append(_summary_item(note, lambda: text, "reply.md", live, key))
+        subject = "The rest of this text" if blocks else "This text"
+        items.append(_too_big_item(text[drawn:], lambda: text, subject, live=live, key=key))
     return items
 
 
@@ -376,14 +373,18 @@ def _block_item(block: str, *, live: bool, key: str) -> _Item:
     longest = max(map(len, block.split("\n")))
     if len(block) <= BLOCK_CHARS and lines <= BLOCK_LINES and longest <= BLOCK_CHARS // 4:
         return _markdown(safe_markdown(block))
-    preview = "\n".join(
-        _cut(line, PREVIEW_LINE_CHARS) for line in block.split("\n")[:PREVIEW_LINES]
-    )
-    note = (
-        f"This block is too big to draw here ({lines:,} lines, {len(block):,} characters); "
-        f"its first lines are shown as plain text."
-    )
-    return _summary_item(note, lambda: block, "block.md", live, key, preview=preview)
+    return _too_big_item(block, lambda: block, "This block", live=live, key=key)
+
+
+def _too_big_item(
+    piece: str, whole: Callable[[], str], subject: str, *, live: bool, key: str
+) -> _Item:
+    """`piece`'s size and first lines as plain text, and a download of `whole`."""
+    lines = piece.split("\n", PREVIEW_LINES)[:PREVIEW_LINES]
+    preview = "\n".join(_cut(line, PREVIEW_LINE_CHARS) for line in lines)
+    size = f"{_plural(piece.count(chr(10)) + 1, 'line')}, {len(piece):,} characters"
+    note = f"{subject} is too big to draw here ({size}); its first lines are shown as plain text."
+    return _summary_item(note, whole, "reply.md", live, key, preview=preview)
 
 
 def _data_items(data: object, *, live: bool, key: str) -> list[_Item]:
@@ -651,4 +652,4 @@ def _parts_json(parts: list[PartView]) -> str:
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"

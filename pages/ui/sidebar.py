@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import streamlit as st
 
+from pages.ui.errors import show_error
 from services import session
 from services.agent import AgentInfo
 from services.auth import Credentials, SchemeHint, describe_security
@@ -18,6 +20,12 @@ BINDINGS = {
     "HTTP+JSON": "HTTP+JSON (REST)",
 }
 _LOOP_COLORS = {"ok": "green", "rebuilt": "blue", "lagging": "orange", "down": "red"}
+# A card can list thousands of skills or findings: the sidebar draws the first few and
+# offers the whole card as a download (drawing 5,000 skills froze a page for 85 s).
+SKILLS_SHOWN = 12
+EXAMPLES_SHOWN = 5
+FINDINGS_SHOWN = 30
+TEXT_SHOWN = 300
 
 
 def render_sidebar() -> None:
@@ -27,10 +35,7 @@ def render_sidebar() -> None:
         entry = session.current_agent()
         info = session.agent_info()
         if error := session.agent_error():
-            st.error(str(error), icon=":material/link_off:")
-            if error.detail:
-                with st.expander("Details"):
-                    st.code(session.redact(error.detail), language=None, wrap_lines=True)
+            show_error(error, icon=":material/link_off:")
         if entry is not None and info is not None:
             _render_card(info)
         if entry is not None:
@@ -42,7 +47,7 @@ def _render_agent_picker() -> None:
     known = session.agents()
     current = session.current_agent()
     if len(known) > 1 and current is not None:
-        labels = {a.url: f"{plain(a.label)} · {urlsplit(a.url).netloc}" for a in known}
+        labels = {a.url: f"{_short(a.label)} · {urlsplit(a.url).netloc}" for a in known}
         session.preset_widget("sidebar_agent_choice", current.url)
         st.selectbox(
             "Agents",
@@ -70,28 +75,47 @@ def _connect(url: str) -> None:
     session.connect(url)
 
 
+def _short(text: str, limit: int = TEXT_SHOWN) -> str:
+    """Card text as plain text, cut to `limit` characters."""
+    return plain(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def _render_card(info: AgentInfo) -> None:
     with st.container(border=True):
-        st.markdown(f"**{plain(info.name)}**  \nversion {plain(info.version or '?')}")
+        st.markdown(f"**{_short(info.name)}**  \nversion {_short(info.version or '?', 40)}")
         if info.description:
-            st.caption(plain(info.description))
+            st.caption(_short(info.description))
         streaming = "streaming" if info.streaming else "no streaming (polls)"
-        st.caption(f"A2A {info.protocol_version} · {info.binding} · {streaming}")
+        st.caption(f"A2A {_short(info.protocol_version, 20)} · {info.binding} · {streaming}")
     _render_card_checks(info)
     if info.skills:
         st.markdown("**Skills** · click an example to send it")
-        for index, skill in enumerate(info.skills):
-            with st.expander(plain(skill.name)):
+        for index, skill in enumerate(info.skills[:SKILLS_SHOWN]):
+            with st.expander(_short(skill.name, 80)):
                 if skill.description:
-                    st.caption(plain(skill.description))
-                for number, example in enumerate(skill.examples):
+                    st.caption(_short(skill.description))
+                for number, example in enumerate(skill.examples[:EXAMPLES_SHOWN]):
                     st.button(
-                        plain(example),
+                        _short(example, 200),
                         key=f"sidebar_example_{index}_{number}",
                         on_click=session.queue_prompt,
                         args=(example,),
                         icon=":material/send:",
                     )
+        if len(info.skills) > SKILLS_SHOWN:
+            st.caption(f"… and {len(info.skills) - SKILLS_SHOWN:,} more skills.")
+            _card_download(info)
+
+
+def _card_download(info: AgentInfo) -> None:
+    st.download_button(
+        "Download the whole card (JSON)",
+        data=lambda: json.dumps(info.raw_card, ensure_ascii=False, indent=1),
+        file_name="agent-card.json",
+        mime="application/json",
+        icon=":material/download:",
+        key="sidebar_card_download",
+    )
 
 
 def _render_card_checks(info: AgentInfo) -> None:
@@ -99,17 +123,24 @@ def _render_card_checks(info: AgentInfo) -> None:
     if info.warnings:
         label = f"Card check: {len(errors)} error(s), {len(info.warnings) - len(errors)} warning(s)"
         with st.expander(label, icon=":material/rule:"):
-            for warning in info.warnings:
+            # The messages quote the card (URLs, modes, names): plain text, never markdown.
+            for warning in info.warnings[:FINDINGS_SHOWN]:
                 mark = ":red[error]" if warning.severity == "error" else ":orange[warning]"
-                st.markdown(f"{mark} `{warning.field}`: {warning.message}")
+                st.markdown(f"{mark} {_short(warning.field, 120)}: {_short(warning.message)}")
+            if len(info.warnings) > FINDINGS_SHOWN:
+                st.caption(f"… and {len(info.warnings) - FINDINGS_SHOWN:,} more findings.")
     if info.extended is not None:
         with st.expander("Extended card", icon=":material/verified_user:"):
-            for change in info.extended_changes or ["The same as the public card."]:
-                st.markdown(f"- {change}")
+            changes = info.extended_changes or ("The same as the public card.",)
+            for change in changes[:FINDINGS_SHOWN]:
+                st.markdown(f"- {_short(change)}")
+            if len(changes) > FINDINGS_SHOWN:
+                st.caption(f"… and {len(changes) - FINDINGS_SHOWN:,} more differences.")
     elif info.extended_card:
         st.caption(
-            info.extended_error
-            or "This agent offers an extended card to authenticated callers: set credentials."
+            _short(info.extended_error)
+            if info.extended_error
+            else "This agent offers an extended card to authenticated callers: set credentials."
         )
 
 
@@ -119,7 +150,7 @@ def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
     label = "Credentials" + (" · required" if any(h.required for h in hints) else "")
     with st.expander(label, icon=":material/key:"):
         if expects:
-            st.caption(f"This agent expects {plain(expects)}.")
+            st.caption(f"This agent expects {_short(expects)}.")
         _render_credentials_form(entry, hints)
     with st.expander("Connection", icon=":material/settings_ethernet:"):
         key = f"sidebar_binding_{entry.url}"
@@ -133,7 +164,7 @@ def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
         )
         if len(session.agents()) > 1:
             st.button(
-                f"Remove {entry.label}",
+                f"Remove {_short(entry.label, 60)}",
                 icon=":material/delete:",
                 on_click=session.remove_agent,
                 args=(entry.url,),
