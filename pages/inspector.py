@@ -83,7 +83,7 @@ def choose_imported() -> StreamRecord | None:
         # surrogateescape: bytes that are not UTF-8 reach the door, which refuses them.
         return import_jsonl(upload.getvalue().decode("utf-8", "surrogateescape"))
     except StreamFileError as error:  # one sentence; the page stays usable
-        st.error(str(error), icon=":material/error:")
+        show_error(str(error), icon=":material/error:")
         return None
 
 

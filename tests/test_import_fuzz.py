@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from services.demo_agent import DemoAgentServer
 from services.inspection import StreamFileError, import_jsonl
 from services.workspace import ConversationFileError, import_conversation
+from tests.test_app import shown as shown_text
 from tests.test_imports import (
     INSPECTOR,
     assert_chat_still_works,
@@ -241,7 +242,7 @@ def malformed_stream(draw: st.DrawFn, exported: str) -> bytes:
 
 def assert_one_sentence(at: AppTest, expected: str) -> None:
     assert not at.exception, at.exception
-    shown = [e.value for e in at.error]
+    shown = [shown_text(e.value) for e in at.error]  # errors are plain text: escapes off
     assert shown == [expected]
     sentence = shown[0]
     assert sentence.endswith(".") and "\n" not in sentence

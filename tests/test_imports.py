@@ -24,6 +24,7 @@ from services.replies import Conversation, PartView
 from services.runtime import SessionRuntime
 from services.workspace import ConversationFileError, export_conversation, import_conversation
 from tests.test_app import last_bubble, send
+from tests.test_app import shown as shown_text
 
 INSPECTOR = "pages/inspector.py"
 CHAT = "pages/chat.py"
@@ -90,7 +91,7 @@ def conversations(at: AppTest) -> list[Conversation]:
 
 def assert_refused_on_the_page(at: AppTest, sentence: str, before: list[Conversation]) -> None:
     assert not at.exception, at.exception
-    assert [e.value for e in at.error] == [sentence]
+    assert [shown_text(e.value) for e in at.error] == [sentence]  # plain text: escapes off
     assert conversations(at) == before  # nothing from the file entered the session
 
 

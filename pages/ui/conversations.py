@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.ui.errors import show_error
 from services import session
 from services.agent import AgentInfo
 from services.workspace import ConversationFileError
@@ -46,7 +47,7 @@ def _render_list(current_id: str) -> None:
         )
     st.download_button(
         "Export as JSON",
-        data=session.export_current_conversation(),
+        data=session.export_current_conversation,  # made when clicked, not on every run
         file_name=f"a2a-conversation-{current_id}.json",
         mime="application/json",
         icon=":material/download:",
@@ -59,7 +60,7 @@ def _render_list(current_id: str) -> None:
             # refuses them; "replace" would have let them in as U+FFFD.
             session.import_conversation_file(upload.getvalue().decode("utf-8", "surrogateescape"))
         except ConversationFileError as error:  # one sentence; nothing entered the session
-            st.error(str(error), icon=":material/error:")
+            show_error(str(error), icon=":material/error:")
         else:
             st.rerun()
     st.button(
