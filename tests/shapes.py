@@ -4,7 +4,9 @@
 "line N": one line of N characters. "code N": a code block of N lines. "artifacts N": N
 artifacts. "deep N": a data part nested N deep (raw JSON, past any parser's limit).
 "nan": data holding NaN and Infinity (JSON literals Python accepts). "images": every
-markdown form of an image, each pointing at the agent's own pixel (hits counted).
+markdown form of an image, each pointing at the agent's own pixel (hits counted), and a
+file part whose URL tries to smuggle one in. "rpcerror": a JSON-RPC error whose message
+holds markup. ListTasks and GetTask answer with one task whose ids and history do too.
 Frames go out in large writes, so even 50,000 events take seconds, not minutes.
 """
 
@@ -35,7 +37,7 @@ def image_forms(pixel: str) -> list[str]:
         "![shortcut]\n\n[shortcut]: " + f"{pixel}?shortcut",
         "![full][ref]\n\n[ref]: " + f"{pixel}?full",
         f"![]({pixel}?empty-alt)",
-        f"<{pixel}?autolink> and ![titled]({pixel}?titled \"t\")",
+        f'<{pixel}?autolink> and ![titled]({pixel}?titled "t")',
         f"| a |\n|---|\n| ![cell]({pixel}?table) |",
         f"> ![quoted]({pixel}?quote)",
     ]
@@ -85,6 +87,8 @@ def _frames(text: str, pixel: str) -> list[dict[str, Any] | str]:
                 .replace('"NAN"', "NaN").replace('"INF"', "Infinity")]  # fmt: skip
     elif kind == "images":
         body = [_artifact(i, [{"text": form}]) for i, form in enumerate(image_forms(pixel))]
+        smuggled = {"url": f"http://x.example/a) ![f]({pixel}?fileurl", "filename": "f.txt"}
+        body.append(_artifact(99, [smuggled], name=f"![name]({pixel}?artifact-name)"))
         body.append(_status(0, text=f"working on ![status]({pixel}?status)"))
     return [task, *body, _status(count + 1, "TASK_STATE_COMPLETED", f"Done: {kind}.")]
 
@@ -117,10 +121,31 @@ def shapes_app(base_url: str, *, skills: int = 1) -> Starlette:
         PIXEL_HITS.append(str(request.url))
         return Response(b"GIF89a", media_type="image/gif")
 
+    task = {
+        "id": f":red[evil] ![id]({pixel}?task-id)",
+        "contextId": f"**ctx** ![ctx]({pixel}?context)",
+        "status": {"state": "TASK_STATE_COMPLETED", "message": {
+            "messageId": "m0", "role": "ROLE_AGENT",
+            "parts": [{"text": f"done ![st]({pixel}?task-status)"}]}},
+        "history": [{"messageId": f"h{i}", "role": "ROLE_USER" if i % 2 else "ROLE_AGENT",
+                     "parts": [{"text": f"history ![h]({pixel}?history-{i})"}]}
+                    for i in range(3)],
+    }  # fmt: skip
+
     async def rpc_handler(request: Request) -> Response:
         payload = await request.json()
+        method = payload.get("method")
+        if method in ("ListTasks", "GetTask"):
+            result = (
+                {"tasks": [task], "totalSize": 1, "pageSize": 1} if method == "ListTasks" else task
+            )
+            return JSONResponse({"jsonrpc": "2.0", "id": payload["id"], "result": result})
         parts = payload["params"]["message"].get("parts", [])
         text = " ".join(p.get("text", "") for p in parts) or "status 1"
+        if text.startswith("rpcerror"):
+            error = {"code": -32603, "message": f":red[boom] **b** ![e]({pixel}?rpc-error)"}
+            body_error = json.dumps({"jsonrpc": "2.0", "id": payload["id"], "error": error})
+            return StreamingResponse(iter([sse(body_error)]), media_type="text/event-stream")
         frames = _frames(text, pixel)
 
         request_id = json.dumps(payload["id"])

@@ -19,7 +19,7 @@ from services.demo_agent import LoopbackServer
 from services.replies import STATUS_LOG_KEPT, Conversation, PartView, Reply, Turn
 from tests.conftest import APP, close_runtime
 from tests.shapes import deep_card_app, shapes_app
-from tests.test_app import last_bubble, send
+from tests.test_app import last_bubble, send, shown
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +213,26 @@ def test_a_stream_number_of_5000_digits_is_ignored(at: AppTest):
     at.query_params["stream"] = "7" * 5_000
     at.switch_page("pages/inspector.py").run()
     assert not at.exception
+
+
+def test_a_jsonrpc_error_message_is_shown_as_text(at: AppTest):
+    send(at, "rpcerror")
+    assert not at.exception
+    error = at.chat_message[-1].error[0].value
+    assert ":red[boom]" in shown(error) and "![e]" in shown(error)  # what the agent said...
+    assert ":red[" not in error and "**b**" not in error and "![" not in error  # ...as text
+    works_after(at)
+
+
+def test_the_tasks_page_shows_agent_ids_and_history_as_text(at: AppTest, shapes: LoopbackServer):
+    at.switch_page("pages/tasks.py").run()
+    assert not at.exception
+    task_id = f":red[evil] ![id]({shapes.url}/pixel.png?task-id)"
+    at.selectbox(key="tasks_open_id").set_value(task_id).run()
+    assert not at.exception
+    heading = at.subheader[0].value
+    assert shown(heading) == f"Task {task_id}" and ":red[" not in heading and "![" not in heading
+    context = next(c.value for c in at.caption if c.value.startswith("context"))
+    assert "**ctx**" in shown(context) and "**ctx**" not in context and "![" not in context
+    history = [m.value for e in at.expander if e.label.startswith("History") for m in e.markdown]
+    assert len(history) == 3 and all("history" in h and "![" not in h for h in history), history
