@@ -64,6 +64,9 @@ MAX_HEADERS = 1_000
 MAX_OFFSET_S = 1e7  # times in a stream file are seconds from its start: ~115 days
 MAX_WALL_S = 4e9  # a Unix time before 2096: datetime.fromtimestamp stays in range
 MAX_ECHO = 80  # never show more than this much of a file's own content
+# Agent data may nest as deep as protobuf reads (100 levels), inside the file's own few:
+# what the app exported, it imports back.
+MAX_DEPTH = 128
 
 
 class FileRejected(ValueError):
@@ -476,7 +479,9 @@ class _ConversationFile(BaseModel):
 
 def read_conversation(text: str | bytes) -> tuple[Conversation, str]:
     """A conversation file (as `export_conversation` writes it) and the agent URL it names."""
-    body = load_json(text, what="conversation file", max_bytes=MAX_CONVERSATION_BYTES)
+    body = load_json(
+        text, what="conversation file", max_bytes=MAX_CONVERSATION_BYTES, max_depth=MAX_DEPTH
+    )
     if not isinstance(body, dict) or body.get("format") != CONVERSATION_FORMAT:
         raise FileRejected(
             "This file is not a conversation exported by this app (no format marker)."

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.capture import Frame, SdkEvent, StreamRecord, frames
-from services.formats import FileRejected, read_stream
+from services.formats import STREAM_FORMAT, FileRejected, read_stream
 from services.redact import Redactor
 from services.replies import response_json
 from services.validation import Finding, parse_payload, validate
@@ -29,7 +29,6 @@ __all__ = [
     "stream_frames",
 ]
 
-FORMAT = "a2a-streamlit/stream@1"
 _RAW = ("not-json", "unknown")  # kinds whose preview is the raw data
 
 
@@ -182,7 +181,7 @@ def export_jsonl(record: StreamRecord, redactor: Redactor | None = None) -> str:
     lines: list[dict[str, Any]] = [
         {
             "type": "stream",
-            "format": FORMAT,
+            "format": STREAM_FORMAT,
             "label": redact.text(record.label),
             "agent_url": redact.text(record.agent_url),
             "binding": record.binding,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from services.agent import AgentInfo
 from services.auth import Credentials
 from services.errors import AppError
-from services.formats import FileRejected, read_conversation
+from services.formats import CONVERSATION_FORMAT, FileRejected, read_conversation
 from services.redact import Redactor
 from services.replies import Conversation
 
@@ -29,7 +30,6 @@ __all__ = [
 ]
 
 Source = Literal["configured", "secrets", "demo", "session"]
-CONVERSATION_FORMAT = "a2a-streamlit/conversation@1"
 
 
 @dataclass
@@ -65,6 +65,8 @@ class AgentEntry:
         return conversation
 
     def add_conversation(self, conversation: Conversation) -> Conversation:
+        if any(c.id == conversation.id for c in self.conversations):
+            conversation.id = uuid.uuid4().hex[:8]  # the same file imported twice: two of it
         self.conversations.append(conversation)
         self.current_conversation = conversation.id
         return conversation

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from services.demo_agent import DemoAgentServer
+from services.formats import MAX_DEPTH
 from services.inspection import StreamFileError, import_jsonl
 from services.workspace import ConversationFileError, import_conversation
 from tests.test_app import shown as shown_text
@@ -167,7 +168,8 @@ def malformed_json(draw: st.DrawFn, body: Any, free: frozenset[str], required: s
     if how == "drop":
         return json.dumps(drop(body, path))
     if how == "deep":
-        return with_text(body, path, deep(draw(st.integers(65, 3000)), draw(st.booleans())))
+        depth = draw(st.integers(MAX_DEPTH + 1, 3000))
+        return with_text(body, path, deep(depth, draw(st.booleans())))
     if how == "non-finite":
         return with_text(body, path, draw(st.sampled_from(NON_FINITE)))
     if how == "huge integer":  # more digits than Python turns into an int

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from services import agent
 from services.agent import SendOptions
 from services.demo_agent import DemoAgentServer
+from services.formats import MAX_DEPTH
 from services.inspection import StreamFileError, export_jsonl, import_jsonl
 from services.replies import Conversation, PartView
 from services.runtime import SessionRuntime
@@ -193,10 +194,12 @@ def test_a_file_part_whose_name_is_a_number(app, exports):
 def test_a_conversation_nested_5000_levels_deep(app, exports):
     text = broken_conversation(exports[0], lambda c: c.update(title="@deep@"))
     text = text.replace('"@deep@"', DEEP)
-    # The title is two levels in (the file, its conversation): level 65 is DEEP's 63rd [.
-    column = text.index(DEEP) + 63
+    # The title is two levels in (the file, its conversation): the first level past the
+    # limit is DEEP's (MAX_DEPTH - 1)th [.
+    column = text.index(DEEP) + MAX_DEPTH - 1
     sentence = (
-        f"The conversation file is nested more than 64 levels deep (at line 1, column {column})."
+        f"The conversation file is nested more than {MAX_DEPTH} levels deep "
+        f"(at line 1, column {column})."
     )
     check_conversation_refused(app, text, sentence)
 
@@ -308,3 +311,17 @@ def test_good_files_still_import_through_the_pages(app, exports):
     assert not app.exception, app.exception
     assert not app.error
     assert app.metric  # the imported stream is drawn
+
+
+def test_the_same_file_imported_twice_gives_two_conversations_each_selectable():
+    from services.workspace import AgentEntry, export_conversation
+
+    entry = AgentEntry("http://127.0.0.1:1")
+    text = export_conversation(Conversation(title="twice"), entry.url)
+    first, _ = import_conversation(text)
+    second, _ = import_conversation(text)
+    entry.add_conversation(first)
+    entry.add_conversation(second)
+    assert len({c.id for c in entry.conversations}) == 3
+    entry.select_conversation(first.id)
+    assert entry.conversation is first
