@@ -236,3 +236,44 @@ def test_the_tasks_page_shows_agent_ids_and_history_as_text(at: AppTest, shapes:
     assert "**ctx**" in shown(context) and "**ctx**" not in context and "![" not in context
     history = [m.value for e in at.expander if e.label.startswith("History") for m in e.markdown]
     assert len(history) == 3 and all("history" in h and "![" not in h for h in history), history
+
+
+def test_an_invalid_card_message_quoting_the_card_is_shown_as_text(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    markup = ":red[boom] ![p](http://127.0.0.1:9/p.png)"
+    card = {"name": "Bad", "skills": [{"id": "a", "name": "b", "inputModes": markup}]}
+
+    def factory(_url: str) -> Starlette:
+        async def handler(_request: object) -> JSONResponse:
+            return JSONResponse(card)
+
+        return Starlette(routes=[Route("/.well-known/agent-card.json", handler)])
+
+    with LoopbackServer(factory) as server:
+        monkeypatch.setenv("A2A_AGENT_URL", server.url)
+        at = AppTest.from_file(APP, default_timeout=60)
+        try:
+            at.run()
+            assert not at.exception
+            error = at.sidebar.error[0].value
+            assert markup in shown(error)  # the SDK's message quotes the card...
+            assert ":red[" not in error and "![" not in error  # ...and it stays text
+        finally:
+            close_runtime(at)
+
+
+def test_file_names_and_file_urls_from_an_agent_cannot_carry_markup(at: AppTest):
+    send(at, "images")
+    assert not at.exception
+    bubble = at.chat_message[-1]
+    links = [m.value for m in bubble.markdown if "f.txt" in m.value]
+    assert links and all("![" not in link and "%5B" in link for link in links), links
+    labels = [c.value for c in bubble.caption if "name" in c.value]
+    assert all("![" not in label for label in labels), labels
+    text = "\n".join(m.value for m in bubble.markdown)
+    assert ":material/image: [" in text  # the images are there, as links
