@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import math
 import re
@@ -48,7 +49,9 @@ __all__ = [
     "load_json",
     "load_json_lines",
     "read_conversation",
+    "read_stored_conversation",
     "read_stream",
+    "to_json_value",
 ]
 
 CONVERSATION_FORMAT = "a2a-streamlit/conversation@1"
@@ -369,11 +372,19 @@ class _Part(BaseModel):
     url: _Url = ""
     filename: _Name = ""
     media_type: _Name = ""
+    omitted: _Count = 0
 
     def view(self) -> PartView:
         raw = self.raw.decoded() if self.raw is not None else None
         return PartView(
-            self.kind, self.text, self.data, raw, self.url, self.filename, self.media_type
+            self.kind,
+            self.text,
+            self.data,
+            raw,
+            self.url,
+            self.filename,
+            self.media_type,
+            self.omitted,
         )
 
 
@@ -406,9 +417,10 @@ class _Reply(BaseModel):
     gaps: Annotated[list[_Name], Field(max_length=MAX_ARTIFACTS)] = []
     error: _Text = ""
     error_detail: _Text = ""
-    # stream_id is not read: it names a record of the exporting session.
+    # Read back from the store only: in a file it names a record of another session.
+    stream_id: _Count = 0
 
-    def reply(self) -> Reply:
+    def reply(self, *, stored: bool = False) -> Reply:
         artifacts = {
             key: ArtifactView(a.artifact_id, a.name, [p.view() for p in a.parts], a.complete)
             for key, a in self.artifacts.items()
@@ -430,6 +442,7 @@ class _Reply(BaseModel):
             gaps=list(self.gaps),
             error=self.error,
             error_detail=self.error_detail,
+            stream_id=self.stream_id if stored else 0,
         )
 
 
@@ -439,6 +452,17 @@ class _Turn(BaseModel):
     text: _Text = ""
     reply: _Reply | None = None
     files: _Parts = []
+    id: _Id | None = None
+
+    def turn(self, *, stored: bool = False) -> Turn:
+        made = Turn(
+            self.role,
+            self.text,
+            self.reply.reply(stored=stored) if self.reply else None,
+            [p.view() for p in self.files],
+        )
+        made.id = self.id if stored and self.id else made.id
+        return made
 
 
 class _Conversation(BaseModel):
@@ -452,13 +476,9 @@ class _Conversation(BaseModel):
     seed_context_id: _Id = ""
     seed_task_id: _Id = ""
 
-    def conversation(self) -> Conversation:
-        turns = [
-            Turn(t.role, t.text, t.reply.reply() if t.reply else None, [p.view() for p in t.files])
-            for t in self.turns
-        ]
+    def conversation(self, *, stored: bool = False) -> Conversation:
         made = Conversation(
-            turns=turns,
+            turns=[t.turn(stored=stored) for t in self.turns],
             title=self.title,
             accepted_output_modes=list(self.accepted_output_modes),
             history_length=self.history_length,
@@ -475,6 +495,38 @@ class _ConversationFile(BaseModel):
     format: Literal["a2a-streamlit/conversation@1"]
     agent_url: _Url = ""
     conversation: _Conversation
+
+
+def to_json_value(value: Any) -> Any:
+    """Plain data (dataclasses, lists, dicts, bytes) as JSON values: what the readers here
+    read back. Bytes become `{"$base64": ...}`."""
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, list | tuple):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def read_stored_conversation(document: str, turns: list[str]) -> Conversation:
+    """A conversation read back from the store: its document (without turns) and each
+    turn's, as the store wrote them. Checked like a file (a row is input too); ids, stream
+    numbers included, are kept."""
+    body = load_json(document, what="stored conversation", max_bytes=MAX_CONVERSATION_BYTES)
+    stored_turns = [
+        load_json(t, what="stored turn", max_bytes=MAX_CONVERSATION_BYTES, max_depth=MAX_DEPTH)
+        for t in turns
+    ]
+    if not isinstance(body, dict):
+        raise FileRejected("A stored conversation is not an object.")
+    try:
+        checked = _Conversation.model_validate({**body, "turns": stored_turns})
+    except ValidationError as error:
+        raise FileRejected(f"A stored conversation could not be read: {explain(error)}.") from error
+    return checked.conversation(stored=True)
 
 
 def read_conversation(text: str | bytes) -> tuple[Conversation, str]:

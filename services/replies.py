@@ -63,6 +63,7 @@ class PartView:
     url: str = ""
     filename: str = ""
     media_type: str = ""
+    omitted: int = 0  # bytes of a file too big to keep in the store (raw is then None)
 
     @classmethod
     def from_proto(cls, part: Part) -> PartView:
@@ -372,6 +373,7 @@ class Turn:
     text: str = ""
     reply: Reply | None = None
     files: list[PartView] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # the store's row key
 
 
 def _new_id() -> str:

@@ -8,16 +8,15 @@ bytes as base64) and import back for reading offline or continuing.
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from services.agent import AgentInfo
 from services.auth import Credentials
 from services.errors import AppError
-from services.formats import CONVERSATION_FORMAT, FileRejected, read_conversation
+from services.formats import CONVERSATION_FORMAT, FileRejected, read_conversation, to_json_value
 from services.redact import Redactor
 from services.replies import Conversation
 
@@ -125,18 +124,6 @@ class ConversationFileError(FileRejected):
     """A file that is not a conversation exported by this app (str(): one sentence)."""
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"$base64": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _encode(getattr(value, f.name)) for f in fields(value)}
-    return value
-
-
 def export_conversation(
     conversation: Conversation, agent_url: str, redactor: Redactor | None = None
 ) -> str:
@@ -144,7 +131,7 @@ def export_conversation(
     body = {
         "format": CONVERSATION_FORMAT,
         "agent_url": agent_url,
-        "conversation": _encode(conversation),
+        "conversation": to_json_value(conversation),
     }
     text = json.dumps(body, ensure_ascii=False, indent=1)
     return redactor.text(text) if redactor else text

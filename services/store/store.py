@@ -1,0 +1,625 @@
+"""The durable workspace: agents, conversations, turns, the inspector's streams, shares.
+
+One `Store` per process: a sync SQLAlchemy engine, used off every session's event loop.
+Reads run on the caller's thread (a session loading its workspace). Writes go to one
+writer thread: a user's turn is written before the message leaves (the caller waits, for
+a bounded time), a streaming reply at its first event, then at most every 2 s, and when it
+ends. Pending writes are keyed, so a reply written ten times while the database is slow is
+written once, with its latest content. If the database fails, the writer keeps what it
+holds, says why in one sentence (`status`), retries, and catches up when it is back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.capture import StreamRecord
+from services.formats import (
+    FileRejected,
+    read_stored_conversation,
+    read_stream,
+    to_json_value,
+)
+from services.replies import Conversation, PartView, Turn
+from services.store import migrate
+from services.store.errors import StoreError, explain
+from services.store.tables import agents, conversations, shares, streams, turns, workspaces
+
+__all__ = ["Limits", "SavedAgent", "SavedWorkspace", "Share", "Store"]
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # backoff while the database is failing
+_Op = Callable[[Connection], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one workspace may keep: a public deployment's visitors cannot fill the disk."""
+
+    conversations: int = 500
+    bytes: int = 200 * 1024 * 1024  # turns and streams together
+    file_bytes: int = 2 * 1024 * 1024  # a larger file is kept as its name, type and size
+    streams: int = 20  # the inspector's recorded streams, oldest dropped first
+    retention_days: float | None = None  # None keeps everything
+
+
+@dataclass(frozen=True)
+class SavedAgent:
+    url: str
+    name: str = ""
+    binding: str = ""
+    current_conversation: str = ""
+
+
+@dataclass
+class SavedWorkspace:
+    """A workspace as the store holds it, ready to draw."""
+
+    agents: list[SavedAgent] = field(default_factory=list)
+    current_agent: str = ""
+    conversations: dict[str, list[Conversation]] = field(default_factory=dict)  # by agent URL
+    streams: list[StreamRecord] = field(default_factory=list)
+    unreadable: int = 0  # rows the door refused (skipped, and logged)
+
+
+@dataclass(frozen=True)
+class Share:
+    token: str
+    conversation_id: str
+    title: str
+    created_at: float
+    revoked: bool
+
+
+def _where(url: str) -> str:
+    """The database named for a person: a file's path, or a server with no password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or "(in memory)"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _engine(url: str) -> Engine:
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 10})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _upsert(connection: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    changed = {k: v for k, v in values.items() if k not in keys}
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+def _turn_document(turn: Turn, file_bytes: int) -> str:
+    """The turn as JSON; files over `file_bytes` kept as name, type and size only."""
+
+    def lighter(part: PartView) -> PartView:
+        if part.raw is not None and len(part.raw) > file_bytes:
+            return replace(part, raw=None, omitted=len(part.raw))
+        return part
+
+    kept = replace(turn, files=[lighter(p) for p in turn.files])
+    if kept.reply is not None:
+        reply = replace(
+            kept.reply,
+            message_parts=[lighter(p) for p in kept.reply.message_parts],
+            artifacts={
+                key: replace(a, parts=[lighter(p) for p in a.parts])
+                for key, a in kept.reply.artifacts.items()
+            },
+        )
+        kept = replace(kept, reply=reply)
+    return json.dumps(to_json_value(kept), ensure_ascii=False)
+
+
+def _conversation_document(conversation: Conversation) -> str:
+    body = to_json_value(replace(conversation, turns=[]))
+    body.pop("turns", None)
+    return json.dumps(body, ensure_ascii=False)
+
+
+class _Writer:
+    """One thread applying keyed writes in order; a key written again before it was
+    applied is written once, with its latest content."""
+
+    def __init__(self, engine: Engine, where: str, on_batch: Callable[[Connection], None]) -> None:
+        self._engine = engine
+        self._where = where
+        self._on_batch = on_batch
+        self._pending: dict[tuple[str, ...], tuple[_Op, list[Future[None]]]] = {}
+        self._lock = threading.Condition()
+        self._closing = False
+        self.problem: StoreError | None = None
+        self._thread = threading.Thread(target=self._run, name="a2a-store-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, key: tuple[str, ...], op: _Op, *, cancels: Sequence[str] = ()) -> Future[None]:
+        """Queue `op` under `key`; `cancels` drops pending writes whose key starts with
+        these parts (a conversation deleted before its turns were written)."""
+        done: Future[None] = Future()
+        with self._lock:
+            if cancels:
+                prefix = tuple(cancels)
+                for pending in [k for k in self._pending if k[: len(prefix)] == prefix]:
+                    _op, waiters = self._pending.pop(pending)
+                    for waiter in waiters:
+                        waiter.set_result(None)
+            _old, waiters = self._pending.pop(key, (None, []))
+            self._pending[key] = (op, [*waiters, done])
+            self._lock.notify()
+        return done
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything queued so far is written (False if it could not be)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._pending and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.1))
+            return not self._pending
+
+    def close(self, timeout: float) -> None:
+        self.flush(timeout)
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        failures = 0
+        while True:
+            with self._lock:
+                while not self._pending and not self._closing:
+                    self._lock.wait()
+                if self._closing and not self._pending:
+                    return
+                batch = dict(self._pending)
+                self._pending.clear()
+            try:
+                with self._engine.begin() as connection:
+                    for op, _waiters in batch.values():
+                        op(connection)
+                    self._on_batch(connection)
+            except (SQLAlchemyError, OSError) as error:
+                self.problem = explain(error, self._where)
+                log.warning("store: %s (%s)", self.problem, self.problem.detail)
+                with self._lock:
+                    # Keep what failed, unless a newer write for the same key came meanwhile.
+                    for key, item in batch.items():
+                        if key in self._pending:
+                            self._pending[key][1].extend(item[1])
+                        else:
+                            self._pending[key] = item
+                    if self._closing:
+                        return
+                    self._lock.wait(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+                failures += 1
+                continue
+            failures = 0
+            self.problem = None
+            for _op, waiters in batch.values():
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+            with self._lock:
+                self._lock.notify_all()
+
+
+class Store:
+    """The app's database: SQLite in a data folder by default, PostgreSQL to share it."""
+
+    def __init__(self, url: str, *, limits: Limits | None = None) -> None:
+        self.url = url
+        self.where = _where(url)
+        self.limits = limits or Limits()
+        self.dialect = make_url(url).get_backend_name()
+        self._full: set[str] = set()  # workspaces over their limits
+        try:
+            self._engine = _engine(url)
+        except (SQLAlchemyError, ValueError) as error:
+            raise StoreError(
+                f"The database URL {self.where} cannot be used ({type(error).__name__}): "
+                "check database_url / A2A_DATABASE_URL.",
+                detail=str(error)[:500],
+            ) from error
+        migrate.upgrade(self._engine, self.where)
+        self._prune()
+        self._writer = _Writer(self._engine, self.where, self._enforce_limits)
+
+    # --- state -------------------------------------------------------------------
+
+    @property
+    def problem(self) -> StoreError | None:
+        """Why history is not being saved right now, or None."""
+        return self._writer.problem
+
+    def full(self, workspace_id: str) -> str:
+        """One sentence if this workspace is over its limits (new things are not saved)."""
+        if workspace_id not in self._full:
+            return ""
+        return (
+            f"This workspace holds its limit ({self.limits.conversations:,} conversations or "
+            f"{self.limits.bytes / 2**20:,.0f} MB), so new messages are not being saved: "
+            "delete old conversations under Your data."
+        )
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait for the writes queued so far (tests, shutdown)."""
+        return self._writer.flush(timeout)
+
+    def close(self) -> None:
+        self._writer.close(5.0)
+        self._engine.dispose()
+
+    # --- reading -------------------------------------------------------------------
+
+    def load(self, workspace_id: str) -> SavedWorkspace:
+        """Everything kept for `workspace_id` (empty for a new one). Raises `StoreError`."""
+        saved = SavedWorkspace()
+        try:
+            with self._engine.connect() as connection:
+                row = connection.execute(
+                    select(workspaces.c.current_agent).where(workspaces.c.id == workspace_id)
+                ).first()
+                saved.current_agent = row[0] if row else ""
+                saved.agents = [
+                    SavedAgent(r.url, r.name, r.binding, r.current_conversation)
+                    for r in connection.execute(
+                        select(agents)
+                        .where(agents.c.workspace_id == workspace_id)
+                        .order_by(agents.c.position)
+                    )
+                ]
+                turn_rows: dict[str, list[str]] = {}
+                for r in connection.execute(
+                    select(turns.c.conversation_id, turns.c.document)
+                    .where(turns.c.workspace_id == workspace_id)
+                    .order_by(turns.c.seq, turns.c.id)
+                ):
+                    turn_rows.setdefault(r.conversation_id, []).append(r.document)
+                for r in connection.execute(
+                    select(conversations)
+                    .where(conversations.c.workspace_id == workspace_id)
+                    .order_by(conversations.c.created_at, conversations.c.id)
+                ):
+                    try:
+                        conversation = read_stored_conversation(r.document, turn_rows.get(r.id, []))
+                    except FileRejected as error:
+                        saved.unreadable += 1
+                        log.warning("store: skipped conversation %s: %s", r.id, error)
+                        continue
+                    saved.conversations.setdefault(r.agent_url, []).append(conversation)
+                for r in connection.execute(
+                    select(streams.c.id, streams.c.document)
+                    .where(streams.c.workspace_id == workspace_id)
+                    .order_by(streams.c.id)
+                ):
+                    try:
+                        record = read_stream(r.document)
+                    except FileRejected as error:
+                        saved.unreadable += 1
+                        log.warning("store: skipped stream %s: %s", r.id, error)
+                        continue
+                    record.id = r.id
+                    saved.streams.append(record)
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+        return saved
+
+    # --- writing -------------------------------------------------------------------
+
+    def save_workspace(self, workspace_id: str, current_agent: str) -> None:
+        now = time.time()
+
+        def op(connection: Connection) -> None:
+            values = {"id": workspace_id, "current_agent": current_agent, "seen_at": now}
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            statement = dialect.insert(workspaces).values(**values, created_at=now)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["id"],
+                    set_={"current_agent": current_agent, "seen_at": now},
+                )
+            )
+
+        self._writer.put(("workspace", workspace_id), op)
+
+    def save_agent(self, workspace_id: str, agent: SavedAgent, position: int) -> None:
+        values = {
+            "workspace_id": workspace_id,
+            "url": agent.url,
+            "name": agent.name,
+            "binding": agent.binding,
+            "position": position,
+            "current_conversation": agent.current_conversation,
+        }
+        self._writer.put(
+            ("agent", workspace_id, agent.url),
+            lambda c: _upsert(c, agents, values, ["workspace_id", "url"]),
+        )
+
+    def delete_agent(self, workspace_id: str, url: str) -> None:
+        """Forget an agent and its conversations."""
+
+        def op(connection: Connection) -> None:
+            ids = select(conversations.c.id).where(
+                conversations.c.workspace_id == workspace_id, conversations.c.agent_url == url
+            )
+            connection.execute(
+                delete(turns).where(
+                    turns.c.workspace_id == workspace_id, turns.c.conversation_id.in_(ids)
+                )
+            )
+            connection.execute(
+                delete(conversations).where(
+                    conversations.c.workspace_id == workspace_id, conversations.c.agent_url == url
+                )
+            )
+            connection.execute(
+                delete(agents).where(agents.c.workspace_id == workspace_id, agents.c.url == url)
+            )
+
+        self._writer.put(
+            ("delete-agent", workspace_id, url), op, cancels=("agent", workspace_id, url)
+        )
+
+    def save_conversation(
+        self,
+        workspace_id: str,
+        agent_url: str,
+        conversation: Conversation,
+        *,
+        turns_too: bool = False,
+    ) -> Future[None]:
+        """The conversation's settings and title (and, with `turns_too`, every turn)."""
+        document = _conversation_document(conversation)
+        now = time.time()
+        values = {
+            "workspace_id": workspace_id,
+            "id": conversation.id,
+            "agent_url": agent_url,
+            "document": document,
+            "created_at": conversation.created,
+            "updated_at": now,
+        }
+        done = self._writer.put(
+            ("conversation", workspace_id, conversation.id),
+            lambda c: _upsert(c, conversations, values, ["workspace_id", "id"]),
+        )
+        if turns_too:
+            for index, turn in enumerate(conversation.turns):
+                done = self.save_turn(workspace_id, conversation.id, turn, index)
+        return done
+
+    def save_turn(
+        self, workspace_id: str, conversation_id: str, turn: Turn, seq: int
+    ) -> Future[None]:
+        """Queue turn number `seq` of a conversation (its latest content wins)."""
+        document = _turn_document(turn, self.limits.file_bytes)
+        values = {
+            "workspace_id": workspace_id,
+            "conversation_id": conversation_id,
+            "id": turn.id,
+            "seq": seq,
+            "document": document,
+            "bytes": len(document.encode("utf-8")),
+        }
+
+        def op(connection: Connection) -> None:
+            if workspace_id in self._full and not _exists(connection, values):
+                return  # over its limits: nothing new is kept (the sidebar says so)
+            _upsert(connection, turns, values, ["workspace_id", "conversation_id", "id"])
+            _touch(connection, workspace_id, conversation_id)
+
+        return self._writer.put(("turn", workspace_id, conversation_id, turn.id), op)
+
+    def delete_conversation(self, workspace_id: str, conversation_id: str) -> None:
+        def op(connection: Connection) -> None:
+            connection.execute(
+                delete(turns).where(
+                    turns.c.workspace_id == workspace_id, turns.c.conversation_id == conversation_id
+                )
+            )
+            connection.execute(
+                delete(conversations).where(
+                    conversations.c.workspace_id == workspace_id,
+                    conversations.c.id == conversation_id,
+                )
+            )
+
+        self._writer.put(
+            ("delete-conversation", workspace_id, conversation_id),
+            op,
+            cancels=("turn", workspace_id, conversation_id),
+        )
+
+    def save_stream(
+        self, workspace_id: str, stream_id: int, started_wall: float, jsonl: str
+    ) -> None:
+        """Keep one of the inspector's streams (as its JSON Lines), oldest dropped first."""
+        values = {
+            "workspace_id": workspace_id,
+            "id": stream_id,
+            "started_at": started_wall,
+            "document": jsonl,
+            "bytes": len(jsonl.encode("utf-8")),
+        }
+        keep = self.limits.streams
+
+        def op(connection: Connection) -> None:
+            _upsert(connection, streams, values, ["workspace_id", "id"])
+            kept = [r[0] for r in connection.execute(
+                select(streams.c.id).where(streams.c.workspace_id == workspace_id)
+                .order_by(streams.c.id.desc()).limit(keep)
+            )]  # fmt: skip
+            connection.execute(
+                delete(streams).where(
+                    streams.c.workspace_id == workspace_id, streams.c.id.not_in(kept)
+                )
+            )
+
+        self._writer.put(("stream", workspace_id, str(stream_id)), op)
+
+    def forget(self, workspace_id: str) -> Future[None]:
+        """Delete everything this workspace holds (shares included)."""
+
+        def op(connection: Connection) -> None:
+            for table in (turns, conversations, agents, streams):
+                connection.execute(delete(table).where(table.c.workspace_id == workspace_id))
+            connection.execute(delete(shares).where(shares.c.workspace_id == workspace_id))
+            connection.execute(delete(workspaces).where(workspaces.c.id == workspace_id))
+
+        return self._writer.put(("forget", workspace_id), op, cancels=())
+
+    # --- shares --------------------------------------------------------------------
+
+    def share(self, workspace_id: str, conversation: Conversation, file_text: str) -> str:
+        """A read-only snapshot of `conversation` (the export file, secrets already masked)
+        under a new unguessable token. Written now: the link works as soon as it is shown."""
+        token = secrets.token_urlsafe(24)
+        values = {
+            "token": token,
+            "workspace_id": workspace_id,
+            "conversation_id": conversation.id,
+            "document": file_text,
+            "created_at": time.time(),
+            "revoked_at": None,
+        }
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(shares.insert().values(**values))
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+        return token
+
+    def read_share(self, token: str) -> tuple[str, bool] | None:
+        """The shared file's text and whether it was revoked, or None for an unknown token."""
+        if not token or len(token) > 100:
+            return None
+        try:
+            with self._engine.connect() as connection:
+                row = connection.execute(
+                    select(shares.c.document, shares.c.revoked_at).where(shares.c.token == token)
+                ).first()
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+        return None if row is None else (row.document, row.revoked_at is not None)
+
+    def shares(self, workspace_id: str) -> list[Share]:
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(
+                    select(shares).where(shares.c.workspace_id == workspace_id)
+                    .order_by(shares.c.created_at)
+                ).all()  # fmt: skip
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+        out = []
+        for row in rows:
+            title = ""
+            try:
+                title = str(json.loads(row.document)["conversation"].get("title") or "")
+            except (ValueError, KeyError, TypeError, AttributeError):
+                pass
+            out.append(Share(row.token, row.conversation_id, title, row.created_at,
+                             row.revoked_at is not None))  # fmt: skip
+        return out
+
+    def revoke_share(self, workspace_id: str, token: str) -> None:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    sql_update(shares)
+                    .where(shares.c.workspace_id == workspace_id, shares.c.token == token)
+                    .values(revoked_at=time.time())
+                )
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    # --- limits --------------------------------------------------------------------
+
+    def _enforce_limits(self, connection: Connection) -> None:
+        """After each batch: which workspaces are over their limits (checked in SQL)."""
+        count = func.count()
+        over_count = {
+            r[0]
+            for r in connection.execute(
+                select(conversations.c.workspace_id, count)
+                .group_by(conversations.c.workspace_id)
+                .having(count > self.limits.conversations)
+            )
+        }
+        size = func.sum(turns.c.bytes)
+        over_bytes = {
+            r[0]
+            for r in connection.execute(
+                select(turns.c.workspace_id, size)
+                .group_by(turns.c.workspace_id)
+                .having(size > self.limits.bytes)
+            )
+        }
+        self._full = over_count | over_bytes
+
+    def _prune(self) -> None:
+        """Drop conversations untouched for `retention_days` (at start-up)."""
+        days = self.limits.retention_days
+        if days is None:
+            return
+        cutoff = time.time() - days * 86_400
+        try:
+            with self._engine.begin() as connection:
+                old = select(conversations.c.id).where(conversations.c.updated_at < cutoff)
+                connection.execute(delete(turns).where(turns.c.conversation_id.in_(old)))
+                connection.execute(delete(conversations).where(conversations.c.updated_at < cutoff))
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+
+def _exists(connection: Connection, values: dict[str, Any]) -> bool:
+    return (
+        connection.execute(
+            select(turns.c.id).where(
+                turns.c.workspace_id == values["workspace_id"],
+                turns.c.conversation_id == values["conversation_id"],
+                turns.c.id == values["id"],
+            )
+        ).first()
+        is not None
+    )
+
+
+def _touch(connection: Connection, workspace_id: str, conversation_id: str) -> None:
+    connection.execute(
+        sql_update(conversations)
+        .where(conversations.c.workspace_id == workspace_id, conversations.c.id == conversation_id)
+        .values(updated_at=time.time())
+    )
