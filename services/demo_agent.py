@@ -5,11 +5,13 @@ and served by uvicorn on 127.0.0.1. The app starts one per process when no agent
 configured (`ensure_demo_agent`); it also runs alone:
 
     python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
+        [--database-url sqlite:///tasks.db]
 
 Besides the chat scenarios it receives files (summarised and echoed back byte for
 byte), returns files and data (a PNG chart, a URL file served at `/files/...`, a JSON
 object), serves an extended card (`GetExtendedAgentCard`), and can require a bearer
-token and/or an API key (`DemoAuth`).
+token and/or an API key (`DemoAuth`). With a `database_url` its tasks outlive a restart
+(those a restart cut off end as failed), each visitor's apart from the others'.
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ import socket
 import struct
 import threading
 import time
+import unicodedata
+import uuid
 import zlib
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import uvicorn
 from a2a.auth.user import User
@@ -42,7 +47,9 @@ from a2a.helpers.proto_helpers import (
     new_url_part,
 )
 from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.context import ServerCallContext
 from a2a.server.events import EventQueue
+from a2a.server.models import create_task_model
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import (
     DefaultServerCallContextBuilder,
@@ -50,7 +57,7 @@ from a2a.server.routes import (
     create_jsonrpc_routes,
     create_rest_routes,
 )
-from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+from a2a.server.tasks import DatabaseTaskStore, InMemoryTaskStore, TaskStore, TaskUpdater
 from a2a.types.a2a_pb2 import (
     AgentCapabilities,
     AgentCard,
@@ -59,12 +66,17 @@ from a2a.types.a2a_pb2 import (
     AgentSkill,
     APIKeySecurityScheme,
     HTTPAuthSecurityScheme,
+    ListTasksRequest,
+    ListTasksResponse,
     Message,
     Part,
+    Role,
     SecurityRequirement,
     SecurityScheme,
     StringList,
+    Task,
     TaskState,
+    TaskStatus,
 )
 from a2a.utils.constants import (
     AGENT_CARD_WELL_KNOWN_PATH,
@@ -72,6 +84,10 @@ from a2a.utils.constants import (
     TransportProtocol,
 )
 from anyio.from_thread import start_blocking_portal
+from sqlalchemy import select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, SimpleUser
 from starlette.datastructures import Headers
@@ -89,6 +105,9 @@ __all__ = [
     "DemoAuth",
     "DemoTiming",
     "LoopbackServer",
+    "MAX_VISITOR_LENGTH",
+    "RESTARTED_TEXT",
+    "TASKS_TABLE",
     "build_agent_card",
     "build_app",
     "build_extended_agent_card",
@@ -708,6 +727,7 @@ def build_extended_agent_card(card: AgentCard) -> AgentCard:
 
 
 VISITOR_HEADER = "X-A2A-Demo-Visitor"
+MAX_VISITOR_LENGTH = 200  # longer keys count as no visitor
 
 
 class _Visitor(User):
@@ -736,8 +756,20 @@ class _PerVisitor(DefaultServerCallContextBuilder):
 
     def build_user(self, request: Request) -> User:
         user = super().build_user(request)
-        visitor = request.headers.get(VISITOR_HEADER, "")
+        visitor = _visitor_key(request.headers.get(VISITOR_HEADER, ""))
         return _Visitor(user, visitor) if visitor else user
+
+
+def _visitor_key(value: str) -> str:
+    """The partition key in `value`, or "" (no visitor) if it is too long or has controls.
+
+    Any other string is an opaque key (a session id today, a workspace id tomorrow). The
+    bound keeps the owner ("<user>/visitor:<key>") inside the task table's 255-character
+    owner column.
+    """
+    if len(value) > MAX_VISITOR_LENGTH or any(unicodedata.category(c) == "Cc" for c in value):
+        return ""
+    return value
 
 
 class _RequireCredentials:
@@ -805,23 +837,168 @@ async def _public_file(request: Request) -> Response:
     return PlainTextResponse(text, media_type=media_type)
 
 
+# --- tasks that survive a restart ------------------------------------------------------
+
+TASKS_TABLE = "demo_agent_tasks"  # the agent's own table, so it can share the app's database
+RESTARTED_TEXT = (
+    "The demo agent restarted while this task was running, so it stopped here. "
+    "Send the message again to start it anew."
+)
+# Waiting for the user is not running: input-required and auth-required keep their state.
+_RUNNING_STATES = (TaskState.TASK_STATE_SUBMITTED, TaskState.TASK_STATE_WORKING)
+
+
+class _Base(DeclarativeBase):
+    """The demo agent's own metadata: its table never joins the SDK's or the app's."""
+
+
+# Made once per process: DatabaseTaskStore builds a new model for a custom table name each
+# time, and SQLAlchemy refuses a table defined twice in one MetaData, so a second store in
+# the same process (a restart, a second test server) would fail.
+_TaskModel = create_task_model(TASKS_TABLE, _Base)
+
+
+def _async_database_url(database_url: str) -> URL:
+    """`database_url` as the app spells it (sqlite, postgresql+psycopg) on an async driver."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        query = dict(url.query)
+        if "sslmode" in query:  # libpq's name; asyncpg takes the same modes as `ssl`
+            query["ssl"] = query.pop("sslmode")
+        return url.set(drivername="postgresql+asyncpg", query=query)
+    raise ValueError(f"The demo agent keeps tasks in SQLite or PostgreSQL, not {backend!r}.")
+
+
+class _DemoTaskStore(DatabaseTaskStore):
+    """a2a-sdk's DatabaseTaskStore on the demo agent's own table."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)  # the default table name builds no model
+        self.task_model = _TaskModel
+
+
+class _Owner(User):
+    """A stored task's owner, to read and write it through the store's owner-scoped API."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    @property
+    def is_authenticated(self) -> bool:
+        return False
+
+    @property
+    def user_name(self) -> str:
+        return self._name
+
+
+async def _fail_interrupted(store: DatabaseTaskStore) -> int:
+    """Mark failed every task a restart cut off (submitted or working); return how many."""
+    model = store.task_model
+    running = [TaskState.Name(state) for state in _RUNNING_STATES]
+    async with store.async_session_maker() as session:
+        found = await session.execute(
+            select(model.id, model.owner).where(model.status["state"].as_string().in_(running))
+        )
+        rows = found.all()
+    for task_id, owner in rows:
+        context = ServerCallContext(user=_Owner(owner or ""))
+        task = await store.get(task_id, context)
+        if task is None or task.status.state not in _RUNNING_STATES:
+            continue
+        await store.save(_failed_by_restart(task), context)
+    return len(rows)
+
+
+def _failed_by_restart(task: Task) -> Task:
+    if task.status.HasField("message"):
+        task.history.append(task.status.message)  # as the SDK does on a status update
+    status = TaskStatus(
+        state=TaskState.TASK_STATE_FAILED,
+        message=Message(
+            role=Role.ROLE_AGENT,
+            message_id=str(uuid.uuid4()),
+            task_id=task.id,
+            context_id=task.context_id,
+            parts=[new_text_part(RESTARTED_TEXT)],
+        ),
+    )
+    status.timestamp.FromDatetime(datetime.now(UTC))  # also the row's last_updated
+    task.status.CopyFrom(status)
+    return task
+
+
+class _PersistentTaskStore(TaskStore):
+    """A DatabaseTaskStore whose engine is made, prepared and disposed by the app's lifespan.
+
+    So the engine and every connection in its pool belong to the loop that serves the
+    agent, whichever thread built the app.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        self._url = _async_database_url(database_url)  # a bad URL fails in build_app
+        self._store: DatabaseTaskStore | None = None
+
+    async def open(self) -> None:
+        engine = create_async_engine(self._url)
+        store = _DemoTaskStore(engine)
+        try:
+            await store.initialize()
+            await _fail_interrupted(store)
+        except BaseException:
+            await engine.dispose()
+            raise
+        self._store = store
+
+    async def close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            await store.engine.dispose()
+
+    @property
+    def _opened(self) -> DatabaseTaskStore:
+        if self._store is None:
+            raise RuntimeError("The demo agent's task store opens with the app's lifespan.")
+        return self._store
+
+    async def save(self, task: Task, context: ServerCallContext) -> None:
+        await self._opened.save(task, context)
+
+    async def get(self, task_id: str, context: ServerCallContext) -> Task | None:
+        return await self._opened.get(task_id, context)
+
+    async def list(self, params: ListTasksRequest, context: ServerCallContext) -> ListTasksResponse:
+        return await self._opened.list(params, context)
+
+    async def delete(self, task_id: str, context: ServerCallContext) -> None:
+        await self._opened.delete(task_id, context)
+
+
 def build_app(
     base_url: str,
     timing: DemoTiming | None = None,
     *,
     streaming: bool = True,
     auth: DemoAuth | None = None,
+    database_url: str | None = None,
 ) -> Starlette:
     """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
 
     `streaming=False` serves a card without streaming, for clients' polling paths.
     `auth` requires its credentials on everything but the card and `/files/...`.
+    `database_url` (`sqlite:///path`, `postgresql+psycopg://...`) keeps tasks in table
+    `demo_agent_tasks` of that database instead of memory; the app's lifespan opens it
+    (and fails tasks a restart cut off) and closes it, so serve it with lifespan on.
     """
     card = build_agent_card(base_url, auth=auth)
     card.capabilities.streaming = streaming
+    persistent = _PersistentTaskStore(database_url) if database_url else None
     handler = DefaultRequestHandler(
         agent_executor=DemoAgentExecutor(timing, base_url),
-        task_store=InMemoryTaskStore(),
+        task_store=persistent or InMemoryTaskStore(),
         agent_card=card,
         extended_agent_card=build_extended_agent_card(card),
     )
@@ -838,7 +1015,19 @@ def build_app(
         ),
     ]
     middleware = [Middleware(_RequireCredentials, auth=auth)] if auth else []
-    return Starlette(routes=routes, middleware=middleware)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if persistent:
+            await persistent.open()
+        try:
+            yield
+        finally:
+            await handler.aclose()  # running tasks stop before their store closes
+            if persistent:
+                await persistent.close()
+
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 # --- running it in-process ----------------------------------------------------------
@@ -848,7 +1037,9 @@ class LoopbackServer:
     """An ASGI app served by uvicorn on its own portal thread, on 127.0.0.1.
 
     `app_factory` gets the base URL (known once the port is bound) and returns the app.
-    Used for the demo agent and for the purpose-built agents in the tests.
+    Used for the demo agent and for the purpose-built agents in the tests. With
+    `lifespan=True` the app's ASGI lifespan runs on the server's loop: start-up before
+    the constructor returns (its failure raises), shutdown in `stop()`.
     """
 
     def __init__(
@@ -857,6 +1048,7 @@ class LoopbackServer:
         *,
         port: int = 0,
         thread_name: str = "loopback-server",
+        lifespan: bool = False,
     ) -> None:
         # IPPROTO_TCP explicitly: with protocol 0 asyncio never sets TCP_NODELAY on the
         # accepted connections, and each short reply waits ~40 ms for a delayed ACK.
@@ -871,7 +1063,7 @@ class LoopbackServer:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=1,
-            lifespan="off",
+            lifespan="on" if lifespan else "off",
         )
         self._server = uvicorn.Server(config)
         self._stack = ExitStack()
@@ -881,7 +1073,11 @@ class LoopbackServer:
         # Wait until uvicorn listens, so the URL works as soon as we return.
         while not self._server.started:
             if self._serving.done():
-                self._serving.result()  # re-raises the start-up error
+                error = self._serving.exception()  # uvicorn logs a failed lifespan start-up
+                self._closed = True
+                self._stack.close()
+                self._sock.close()
+                raise RuntimeError(f"{thread_name} did not start") from error
             time.sleep(0.005)
         self._closed = False
 
@@ -919,11 +1115,15 @@ class DemoAgentServer(LoopbackServer):
         timing: DemoTiming | None = None,
         streaming: bool = True,
         auth: DemoAuth | None = None,
+        database_url: str | None = None,
     ) -> None:
         super().__init__(
-            lambda url: build_app(url, timing, streaming=streaming, auth=auth),
+            lambda url: build_app(
+                url, timing, streaming=streaming, auth=auth, database_url=database_url
+            ),
             port=port,
             thread_name=_THREAD_NAME,
+            lifespan=database_url is not None,  # the database opens and closes on its loop
         )
 
 
@@ -931,12 +1131,17 @@ _demo_lock = threading.Lock()
 _demo: DemoAgentServer | None = None
 
 
-def ensure_demo_agent() -> str:
-    """Start the process-wide demo agent once and return its base URL."""
+def ensure_demo_agent(database_url: str | None = None) -> str:
+    """Start the process-wide demo agent once and return its base URL.
+
+    Args:
+        database_url: where it keeps tasks (see `build_app`); in memory without one. The
+            first call starts the agent, so its URL is the one that counts.
+    """
     global _demo
     with _demo_lock:
         if _demo is None:
-            _demo = DemoAgentServer()
+            _demo = DemoAgentServer(database_url=database_url)
             atexit.register(_demo.stop)
         return _demo.url
 
@@ -947,6 +1152,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9999)
     parser.add_argument("--bearer-token", help="require this bearer token")
     parser.add_argument("--api-key", help=f"require this API key (in {API_KEY_HEADER})")
+    parser.add_argument(
+        "--database-url", help="keep tasks in this database (sqlite:///tasks.db) across restarts"
+    )
     args = parser.parse_args()
     base_url = f"http://{args.host}:{args.port}"
     auth = (
@@ -957,7 +1165,7 @@ def main() -> None:
     print(f"A2A demo agent at {base_url}  (card: {base_url}/.well-known/agent-card.json)")  # noqa: T201
     if auth:
         print("Requests need a credential; the card and /files/... stay public.")  # noqa: T201
-    app = build_app(base_url, auth=auth)
+    app = build_app(base_url, auth=auth, database_url=args.database_url)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
