@@ -43,12 +43,15 @@ from services.demo_agent import (
     ensure_demo_agent,
 )
 from tests.conftest import FAST
+from tests.postgres import (  # noqa: F401 - imported for pytest, which finds them by name
+    database_url_fixture,
+)
 from tests.test_demo_agent import BINDINGS, JSONRPC, SLOW, _step, final_task, run, say
 
 pytestmark = pytest.mark.timeout(90)
 
 # Opaque workspace ids as the app will send them: long, with punctuation and spaces.
-ALICE = "ws-alice/" + "a1b2 c3d4-" * 19  # 199 characters
+ALICE = "ws-alice/" + "a1b2 c3d4-" * 19 + "z"  # MAX_VISITOR_LENGTH characters
 BOB = "ws-bob:7f3e"
 
 
@@ -104,7 +107,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def test_the_visitor_key_is_any_opaque_string_up_to_the_limit():
-    assert _visitor_key(ALICE) == ALICE
+    assert len(ALICE) == MAX_VISITOR_LENGTH and _visitor_key(ALICE) == ALICE
     assert _visitor_key("é ü / : = , ; \"'") == "é ü / : = , ; \"'"
     assert _visitor_key("x" * MAX_VISITOR_LENGTH) == "x" * MAX_VISITOR_LENGTH
     assert _visitor_key("x" * (MAX_VISITOR_LENGTH + 1)) == ""
@@ -209,8 +212,8 @@ def test_tasks_live_in_the_agents_own_table(tmp_path):
     assert other == [("t1", "not the agent's")]
 
 
-def test_a_restart_keeps_tasks_and_owners_and_fails_what_was_running(tmp_path):
-    url = sqlite_url(tmp_path)
+def test_a_restart_keeps_tasks_and_owners_and_fails_what_was_running(database_url):
+    url = database_url  # a SQLite file, then a fresh PostgreSQL database
 
     async def before() -> dict[str, Any]:
         async with connect_as(first.url, ALICE) as alice, connect_as(first.url, BOB) as bob:
