@@ -1,7 +1,6 @@
-"""A2A Streamlit: chat with and debug A2A agents. The router: config, pages, sidebar.
+"""The page router: page config, the pages, the sidebar they share.
 
-Run it with `streamlit run app.py`; with no agent configured it starts the embedded
-demo agent on 127.0.0.1 and connects to it.
+`streamlit run app.py` serves this script (app.py is the server's entry, `st.App`).
 """
 
 import streamlit as st

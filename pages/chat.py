@@ -34,11 +34,13 @@ def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> No
             for event in batch:
                 reply.apply(event)
             view.show(reply)
+            session.save_reply(reply)  # the first event at once, then every few seconds
     except AppError as error:
         log.warning("reply failed: %s (%s)", error, session.redact(error.detail))
         reply.fail(str(error), error.detail)
     else:
         reply.finish()
+    session.save_reply(reply, final=True)
     stop.empty()
     view.show(
         reply,
@@ -60,6 +62,7 @@ def stream_reply(text: str, files: list[PartView]) -> None:
         stream_into(reply, stream, index)
 
 
+link_problem = session.follow_conversation_link()
 info = session.agent_info()
 conversation = session.conversation()
 takes_files = info is not None and accepts_files(info.input_modes)
@@ -80,6 +83,8 @@ else:
 prompt = prompt or session.take_queued_prompt()
 
 st.title("Chat", anchor=False)
+if link_problem:
+    st.info(link_problem, icon=":material/link_off:")
 if info is not None:
     st.caption(f"with **{plain(info.name[:200])}** at {plain(session.agent_url())}")
     render_conversation_menu(info)
@@ -100,7 +105,11 @@ if not conversation.turns and not (prompt or uploads) and info is not None:
                     args=(example,),
                 )
 
+# A Reconnect clicked, or a reply that was still streaming when its session ended (a
+# reload, a closed tab, a server that stopped): it follows its task again by itself.
 reconnecting = session.take_queued_reconnect()
+if reconnecting is None:
+    reconnecting = session.take_resumable(conversation)
 # Long conversations show their latest turns, a page at a time: a 3,000-turn import drawn
 # whole would send more elements in one run than the browser's connection holds.
 first = session.history_start(conversation)

@@ -68,6 +68,7 @@ def watch_live(text: str) -> None:
             with live.container():
                 render_inspection(inspect(record, redactor), redactor, live=True)
         live.empty()
+        session.save_stream(session.recorder().streams()[-1].id)
     except AppError as error:
         show_error(error)
     session.reset_widget("inspector_stream")  # select the new stream

@@ -180,6 +180,15 @@ class TrafficRecorder:
             self._streams.append(record)
         return record
 
+    def restore(self, records: list[StreamRecord]) -> None:
+        """Streams kept from earlier sessions of this workspace (read from the store);
+        new streams are numbered after them, so a reply's link keeps pointing at its own."""
+        with self._lock:
+            for record in sorted(records, key=lambda r: r.id)[-self.max_streams :]:
+                self._streams.append(record)
+            last = max((r.id for r in self._streams), default=0)
+            self._ids = itertools.count(last + 1)
+
     def streams(self) -> list[StreamRecord]:
         """Snapshots of the kept streams, oldest first (safe to read while they grow)."""
         with self._lock:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import httpx
 from a2a.client.errors import A2AClientTimeoutError
-from a2a.utils.errors import A2AError
+from a2a.utils.errors import A2AError, TaskNotFoundError
 
 __all__ = [
     "AgentError",
@@ -145,6 +145,12 @@ def translate(error: Exception, url: str, *, streaming: bool = False) -> AppErro
         return AgentError(
             f"The agent answered HTTP {code} {status.response.reason_phrase}. "
             "Check the agent's URL and credentials, then try again.",
+            detail=detail,
+        )
+    if _first(error, TaskNotFoundError):
+        return AgentError(
+            "The agent no longer knows this task (it may have restarted or let it go), so "
+            "it cannot be followed any further: what arrived is kept.",
             detail=detail,
         )
     a2a_error = _first(error, A2AError)

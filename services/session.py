@@ -7,7 +7,11 @@ module in `services/` that imports Streamlit, and it only runs on the script thr
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,18 +27,29 @@ from services.auth import Credentials, OriginCredentials
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
 from services.demo_agent import VISITOR_HEADER, ensure_demo_agent
 from services.errors import AppError, InvalidUrl
+from services.identity import (
+    COOKIE,
+    workspace_for_cookie,
+    workspace_for_session,
+    workspace_for_user,
+)
+from services.inspection import export_jsonl
 from services.redact import Redactor, redact_logs
 from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
 from services.runtime import EventStream, SessionRuntime
+from services.store import Limits, SavedAgent, Store, StoreError
 from services.urls import check_agent_url, shorten
 from services.workspace import (
     AgentEntry,
     Workspace,
     export_conversation,
     import_conversation,
+    restore,
+    stored_url,
 )
 
 STREAM_PARAM = "stream"  # ?stream=N opens the inspector on this session's stream N
+CONVERSATION_PARAM = "c"  # ?c=<id> names the open conversation: reload and bookmarks land there
 HISTORY_PAGE = 40  # turns the Chat page draws at first, and how many more each time
 
 _RUNTIME = "runtime"
@@ -50,6 +65,11 @@ _CREDENTIALS = "origin_credentials"
 _ALLOW = "allow_list"
 _BAD_URLS = "invalid_agent_urls"
 _HISTORY_SHOWN = "history_shown"
+_WORKSPACE_ID = "workspace_id"
+_LINK_FOLLOWED = "conversation_link_followed"
+_STORE_LOAD_ERROR = "store_load_error"
+_RESUME = "resume_replies"  # ids of turns whose reply was streaming when a session ended
+_SAVED_AT = "reply_saved_at"  # turn id -> when its reply was last written
 _SELF_TEST = "health_self_test"
 _REPRODUCTION = "health_reproduction"
 
@@ -277,6 +297,202 @@ def _origin_credentials() -> OriginCredentials:
     return auth
 
 
+# --- the store and the workspace's owner -----------------------------------------------
+
+SAVE_EVERY = 2.0  # a streaming reply is written at its first event, then at most this often
+TURN_WAIT = 2.0  # how long a message waits for its turn to be written before it goes
+_RETRY_OPEN = 30.0  # seconds between attempts to open a database that failed
+
+
+@dataclass
+class _StoreSlot:
+    """The process's one store (or why it could not be opened), shared by sessions."""
+
+    store: Store | None = None
+    error: StoreError | None = None
+    tried_at: float = -_RETRY_OPEN
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _store_slot() -> _StoreSlot:
+    return _StoreSlot()
+
+
+def database_url() -> str:
+    """`A2A_DATABASE_URL` / `database_url`, else a SQLite file in the data folder
+    (`A2A_DATA_DIR`, default `.a2a-streamlit` under the working directory)."""
+    configured = os.environ.get("A2A_DATABASE_URL") or str(_secrets().get("database_url", ""))
+    if configured.strip():
+        return configured.strip()
+    folder = Path(os.environ.get("A2A_DATA_DIR") or ".a2a-streamlit").resolve()
+    return f"sqlite:///{folder / 'workspace.db'}"
+
+
+def _limits() -> Limits:
+    days = os.environ.get("A2A_RETENTION_DAYS") or _secrets().get("retention_days")
+    try:
+        retention = float(days) if days not in (None, "") else None
+    except (TypeError, ValueError):
+        retention = None
+    return Limits(
+        conversations=_int_setting("max_conversations", 500),
+        bytes=_int_setting("max_workspace_mb", 200) * 1024 * 1024,
+        file_bytes=_int_setting("keep_file_mb", 2) * 1024 * 1024,
+        streams=_int_setting("inspector_max_streams", DEFAULT_MAX_STREAMS),
+        retention_days=retention,
+    )
+
+
+def store() -> Store | None:
+    """The process's store; None while it cannot be opened (the app goes on in memory)."""
+    slot = _store_slot()
+    if slot.store is not None:
+        return slot.store
+    with slot.lock:
+        if slot.store is None and time.monotonic() - slot.tried_at >= _RETRY_OPEN:
+            slot.tried_at = time.monotonic()
+            url = database_url()
+            try:
+                if url.startswith("sqlite:///"):
+                    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+                slot.store, slot.error = Store(url, limits=_limits()), None
+            except (StoreError, OSError) as error:
+                slot.error = error if isinstance(error, StoreError) else StoreError(
+                    f"The data folder for {url} cannot be made ({error.strerror}): set "
+                    "A2A_DATA_DIR to a writable folder.",
+                )
+    return slot.store
+
+
+def store_problem() -> str:
+    """One sentence when history is not being saved (and why), else ""."""
+    kept = store()
+    slot = _store_slot()
+    if kept is None:
+        return str(slot.error) if slot.error else ""
+    loaded: StoreError | None = st.session_state.get(_STORE_LOAD_ERROR)
+    problem = kept.problem or loaded
+    return str(problem) if problem else kept.full(workspace_id())
+
+
+def _demo_database() -> str | None:
+    """The embedded demo agent keeps its tasks in the app's database, when there is one."""
+    kept = store()
+    return kept.url if kept is not None else None
+
+
+def workspace_id() -> str:
+    """Whose workspace this session shows: the signed-in person's, else this browser's
+    (its cookie), else this session's alone."""
+    if _WORKSPACE_ID not in st.session_state:
+        found = None
+        try:
+            if st.user.is_logged_in is True:  # (a test harness's user is a stand-in)
+                found = workspace_for_user(str(st.user.get("iss", "")), str(st.user.get("sub")))
+        except (AttributeError, KeyError, StreamlitSecretNotFoundError):
+            found = None  # no sign-in configured
+        cookie = st.context.cookies.get(COOKIE)
+        found = found or workspace_for_cookie(cookie if isinstance(cookie, str) else None)
+        st.session_state[_WORKSPACE_ID] = found or workspace_for_session()
+    wid: str = st.session_state[_WORKSPACE_ID]
+    return wid
+
+
+def _load_saved(space: Workspace) -> None:
+    """Bring back what the store kept for this workspace (nothing if it cannot)."""
+    kept = store()
+    if kept is None:
+        return
+    try:
+        saved = kept.load(workspace_id())
+    except StoreError as error:
+        st.session_state[_STORE_LOAD_ERROR] = error
+        return
+    unfinished = restore(space, saved)
+    st.session_state[_RESUME] = {
+        t.id for e in space.agents.values() for c in e.conversations for t in c.turns
+        if t.reply is not None and t.reply in unfinished
+    }  # fmt: skip
+    recorder().restore(saved.streams)
+
+
+def _save_selection() -> None:
+    kept, space = store(), workspace()
+    if kept is None:
+        return
+    wid = workspace_id()
+    entry = space.agent
+    kept.save_workspace(wid, stored_url(entry) if entry else "")
+    for position, known in enumerate(space.agents.values()):
+        kept.save_agent(
+            wid,
+            SavedAgent(stored_url(known), known.name, known.binding, known.current_conversation),
+            position,
+        )
+
+
+def _save_conversation(conversation: Conversation, *, turns_too: bool = False) -> None:
+    kept, entry = store(), current_agent()
+    if kept is not None and entry is not None:
+        kept.save_conversation(
+            workspace_id(), stored_url(entry), conversation, turns_too=turns_too
+        )
+        _save_selection()
+
+
+def _save_turn(conversation: Conversation, index: int, *, wait: float = 0.0) -> None:
+    kept = store()
+    if kept is None:
+        return
+    written = kept.save_turn(workspace_id(), conversation.id, conversation.turns[index], index)
+    if wait:
+        try:
+            written.result(timeout=wait)
+        except TimeoutError:
+            pass  # the database is slow or down: the message goes; the sidebar says why
+
+
+def save_reply(reply: Reply, *, final: bool = False) -> None:
+    """Write a streaming reply at its first event, then at most every SAVE_EVERY seconds,
+    and when it ends (`final`), so a crash loses at most the last few seconds of it."""
+    current = conversation()
+    index = next((i for i in range(len(current.turns) - 1, -1, -1)
+                  if current.turns[i].reply is reply), None)  # fmt: skip
+    if index is None:
+        return
+    saved_at: dict[str, float] = st.session_state.setdefault(_SAVED_AT, {})
+    turn_id = current.turns[index].id
+    now = time.monotonic()
+    if final or turn_id not in saved_at or now - saved_at[turn_id] >= SAVE_EVERY:
+        saved_at[turn_id] = now
+        _save_turn(current, index)
+    if final:
+        saved_at.pop(turn_id, None)
+        save_stream(reply.stream_id)
+
+
+def save_stream(stream_id: int) -> None:
+    """Keep one of the inspector's streams in the workspace (as its JSON Lines)."""
+    kept = store()
+    record = recorder().stream(stream_id) if stream_id else None
+    if kept is not None and record is not None:
+        kept.save_stream(
+            workspace_id(), record.id, record.started_wall, export_jsonl(record, redactor())
+        )
+
+
+def take_resumable(current: Conversation) -> int | None:
+    """The index of a turn of `current` whose reply was streaming when its session ended,
+    to resume now (each is offered once)."""
+    pending: set[str] = st.session_state.get(_RESUME, set())
+    for index, turn in enumerate(current.turns):
+        if turn.id in pending:
+            pending.discard(turn.id)
+            return index
+    return None
+
+
 # --- agents ------------------------------------------------------------------------------
 
 
@@ -296,17 +512,21 @@ def workspace() -> Workspace:
                 binding=str(entry.get("binding", "")),
             )
         if not space.agents:
-            demo_url = ensure_demo_agent()
+            demo_url = ensure_demo_agent(_demo_database())
             space.add(demo_url, source="demo")
             if allow_list():
                 allow_list().add(demo_url)  # the app's own agent
-            # Every session shares the embedded agent: keep each one's tasks its own.
-            _origin_credentials().set_fixed_headers(demo_url, ((VISITOR_HEADER, _session_id()),))
+            # Every visitor shares the embedded agent: keep each workspace's tasks its own.
+            _origin_credentials().set_fixed_headers(
+                demo_url, ((VISITOR_HEADER, workspace_id()),)
+            )
         space.current = next(iter(space.agents))
+        _load_saved(space)
         for known in space.agents.values():
             _origin_credentials().set(known.url, known.credentials)
             redactor().add(known.credentials.secret_values)
         st.session_state[_WORKSPACE] = space
+        _save_selection()
     ws: Workspace = st.session_state[_WORKSPACE]
     return ws
 
@@ -394,6 +614,7 @@ def connect(url: str) -> agent.AgentInfo | None:
         space.agents[url] = entry
     stop_reply()
     space.select(url)
+    _save_selection()
     return info
 
 
@@ -401,6 +622,7 @@ def select_agent(url: str) -> None:
     stop_reply()
     st.session_state.pop(_CONNECT_ERROR, None)
     entry = workspace().select(url)
+    _save_selection()
     if entry.info is None:
         _connect_entry(entry)
 
@@ -410,8 +632,12 @@ def remove_agent(url: str) -> None:
     space = workspace()
     if len(space.agents) > 1:
         stop_reply()
+        removed = space.agents[url]
         space.remove(url)
         _origin_credentials().set(url, Credentials())
+        if (kept := store()) is not None:
+            kept.delete_agent(workspace_id(), stored_url(removed))
+        _save_selection()
 
 
 def set_credentials(url: str, credentials: Credentials) -> None:
@@ -436,6 +662,7 @@ def set_binding(url: str, binding: str) -> None:
     entry = workspace().agents[url]
     entry.binding = binding
     entry.error = None
+    _save_selection()
     _connect_entry(entry)
 
 
@@ -456,31 +683,40 @@ def conversations() -> list[Conversation]:
 def new_conversation() -> None:
     stop_reply()
     if entry := current_agent():
-        entry.new_conversation()
+        _save_conversation(entry.new_conversation())
 
 
 def select_conversation(conversation_id: str) -> None:
     stop_reply()
     if entry := current_agent():
         entry.select_conversation(conversation_id)
+        _save_selection()
 
 
 def rename_conversation(conversation_id: str, title: str) -> None:
     if entry := current_agent():
         entry.rename_conversation(conversation_id, title)
+        _save_conversation(entry.conversation)
 
 
 def delete_conversation(conversation_id: str) -> None:
+    """Delete it here and, for good, from the store."""
     stop_reply()
     if entry := current_agent():
         entry.delete_conversation(conversation_id)
+        if (kept := store()) is not None:
+            kept.delete_conversation(workspace_id(), conversation_id)
+        _save_selection()
 
 
 def set_conversation_options(output_modes: list[str], history_length: int | None) -> None:
     """The current conversation's acceptedOutputModes and historyLength."""
     current = conversation()
+    if (current.accepted_output_modes, current.history_length) == (output_modes, history_length):
+        return  # drawn on every run: write only a change
     current.accepted_output_modes = list(output_modes)
     current.history_length = history_length
+    _save_conversation(current)
 
 
 def export_current_conversation() -> str:
@@ -494,6 +730,7 @@ def import_conversation_file(text: str) -> Conversation:
     entry = current_agent()
     if entry is not None:
         entry.add_conversation(imported)
+        _save_conversation(imported, turns_too=True)
     return imported
 
 
@@ -507,6 +744,36 @@ def show_earlier_history(conversation_id: str) -> None:
     """Draw one more page of a conversation's earlier turns."""
     shown: dict[str, int] = st.session_state.setdefault(_HISTORY_SHOWN, {})
     shown[conversation_id] = shown.get(conversation_id, HISTORY_PAGE) + HISTORY_PAGE
+
+
+def follow_conversation_link() -> str:
+    """Keep `?c=` naming the open conversation. On a session's first Chat run, open the
+    conversation the URL names if this workspace has it; if not, one sentence says so
+    (an id in a URL grants nothing: it opens only in the workspace that owns it)."""
+    wanted = st.query_params.get(CONVERSATION_PARAM, "")
+    problem = ""
+    if not st.session_state.get(_LINK_FOLLOWED):
+        st.session_state[_LINK_FOLLOWED] = True
+        space = workspace()
+        owner = next(
+            (e for e in space.agents.values() if any(c.id == wanted for c in e.conversations)),
+            None,
+        )
+        if owner is not None:
+            space.select(owner.url)
+            owner.select_conversation(wanted)
+            _save_selection()
+        elif wanted:
+            problem = (
+                "The conversation in this link is not in this workspace: a link opens only "
+                "in the browser (or for the person signed in) that made it."
+            )
+    current = conversation()
+    if current.turns and wanted != current.id:
+        st.query_params[CONVERSATION_PARAM] = current.id
+    elif not current.turns and wanted and not problem:
+        del st.query_params[CONVERSATION_PARAM]
+    return problem
 
 
 def queue_prompt(text: str) -> None:
@@ -530,6 +797,8 @@ def send(text: str, files: list[PartView] | None = None) -> tuple[Reply, EventSt
         history_length=conv.history_length,
     )
     conv.add_user(text, files)
+    _save_conversation(conv)
+    _save_turn(conv, len(conv.turns) - 1, wait=TURN_WAIT)  # kept before it leaves
     reply = conv.add_reply()
     stream = agent.send_message(
         runtime(), agent_url(), text, options=options, checkpoint=checkpoint
@@ -581,6 +850,7 @@ def open_task_in_chat(detail: tasks.TaskDetail) -> None:
     )
     opened.turns.append(Turn("agent", reply=detail.reply))
     entry.add_conversation(opened)
+    _save_conversation(opened, turns_too=True)
 
 
 def queue_reconnect(turn_index: int) -> None:
@@ -645,12 +915,12 @@ def stop_reply() -> None:
         return
     reply.stopped = True
     reply.finish()
-    if not reply.task_id:
-        return
-    try:
-        reply.state = agent.cancel_task(runtime(), agent_url(), reply.task_id)
-    except AppError as error:
-        reply.error, reply.error_detail = (
-            f"Stopped here, but the agent did not confirm the cancel: {error}",
-            error.detail,
-        )
+    if reply.task_id:
+        try:
+            reply.state = agent.cancel_task(runtime(), agent_url(), reply.task_id)
+        except AppError as error:
+            reply.error, reply.error_detail = (
+                f"Stopped here, but the agent did not confirm the cancel: {error}",
+                error.detail,
+            )
+    save_reply(reply, final=True)

@@ -18,14 +18,18 @@ from services.auth import Credentials
 from services.errors import AppError
 from services.formats import CONVERSATION_FORMAT, FileRejected, read_conversation, to_json_value
 from services.redact import Redactor
-from services.replies import Conversation
+from services.replies import Conversation, Reply
+from services.store import SavedWorkspace
 
 __all__ = [
     "AgentEntry",
     "ConversationFileError",
     "Workspace",
+    "DEMO_ALIAS",
     "export_conversation",
     "import_conversation",
+    "restore",
+    "stored_url",
 ]
 
 Source = Literal["configured", "secrets", "demo", "session"]
@@ -143,3 +147,53 @@ def import_conversation(text: str) -> tuple[Conversation, str]:
         return read_conversation(text)
     except FileRejected as error:
         raise ConversationFileError(str(error)) from error
+
+
+# --- the store's view of a workspace ------------------------------------------------------
+
+# The embedded demo agent listens on a new port each time the app starts: the store keeps
+# it under this name, so its conversations are found again after a restart.
+DEMO_ALIAS = "embedded-demo-agent"
+
+
+def stored_url(entry: AgentEntry) -> str:
+    """The name an agent is kept under in the store."""
+    return DEMO_ALIAS if entry.source == "demo" else entry.url
+
+
+def restore(space: Workspace, saved: SavedWorkspace) -> list[Reply]:
+    """Put what the store kept back into a freshly configured workspace.
+
+    Agents the operator configures keep their settings from configuration; agents a user
+    added come back without credentials (those never leave the session that typed them).
+    Returns the replies that were still streaming when their session ended, to resume.
+    """
+    demo = next((e.url for e in space.agents.values() if e.source == "demo"), "")
+    by_stored = {DEMO_ALIAS: demo} if demo else {}
+
+    def live_url(url: str) -> str:
+        return by_stored.get(url, "" if url == DEMO_ALIAS else url)
+
+    for kept in saved.agents:
+        url = live_url(kept.url)
+        if not url:
+            continue  # kept for the demo agent, which this deployment does not run
+        entry = space.agents.get(url) or space.add(url, name=kept.name, source="session")
+        if entry.source == "session":
+            entry.binding = kept.binding
+        entry.current_conversation = kept.current_conversation or entry.current_conversation
+    unfinished: list[Reply] = []
+    for url, kept_conversations in saved.conversations.items():
+        owner = space.agents.get(live_url(url))
+        if owner is None or not kept_conversations:
+            continue
+        owner.conversations = list(kept_conversations)
+        if not any(c.id == owner.current_conversation for c in owner.conversations):
+            owner.current_conversation = owner.conversations[-1].id
+        for conversation in kept_conversations:
+            last = conversation.last_reply
+            if last is not None and last.ended_at is None and last.can_reconnect:
+                unfinished.append(last)
+    if live_url(saved.current_agent) in space.agents:
+        space.current = live_url(saved.current_agent)
+    return unfinished

@@ -140,6 +140,7 @@ def app_server(
     url = f"http://127.0.0.1:{port}"
     log_path = log_dir / "server.log"
     environment = {k: v for k, v in os.environ.items() if k != "A2A_AGENT_URL"}
+    environment["A2A_DATA_DIR"] = str(log_dir / "data")  # a workspace store of its own
     environment.update(env or {})
     environment["PYTHONUNBUFFERED"] = "1"  # keep the log current while the test reads it
     command = [

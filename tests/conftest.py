@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,10 @@ from streamlit.testing.v1 import AppTest
 from services.demo_agent import DemoAgentServer, DemoTiming
 from services.runtime import SessionRuntime
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+# The app keeps workspaces in a SQLite file: the tests' go to a folder of their own.
+os.environ.setdefault("A2A_DATA_DIR", tempfile.mkdtemp(prefix="a2a-test-data-"))
+
+APP = str(Path(__file__).resolve().parents[1] / "router.py")  # what app.py serves
 
 # Fast enough for tests, slow enough that streams really interleave with the reader.
 FAST = DemoTiming(token_delay=0.002, step_delay=0.02, slow_interval=1.0, slow_chunks=35)

@@ -192,7 +192,7 @@ def test_a_malformed_url_is_refused(runtime):
 def test_a_json_rpc_error_becomes_an_agent_error(runtime, demo_agent):
     # Continuing a task the agent does not know: it answers a JSON-RPC error object.
     stream = agent.send_message(runtime, demo_agent.url, "hello", task_id="no-such-task")
-    with pytest.raises(AgentError, match="The agent returned an error"):
+    with pytest.raises(AgentError, match="The agent no longer knows this task"):
         list(stream)
     # The session's runtime and client still work afterwards.
     assert "You said" in ask(runtime, demo_agent.url, Conversation(), "hello").text

@@ -179,7 +179,7 @@ def test_visitors_of_the_embedded_agent_never_see_each_others_tasks(slow_agent):
         mine = read(agent.send_message(alice, slow_agent.url, "Search for alice-private"))
         listed = tasks.list_tasks(bob, slow_agent.url, tasks.TaskFilter(page_size=100))
         assert mine.task_id not in {t.id for t in listed.tasks}
-        with pytest.raises(AppError, match="Task not found"):
+        with pytest.raises(AppError, match="no longer knows this task"):
             tasks.get_task(bob, slow_agent.url, mine.task_id)
         own = tasks.list_tasks(alice, slow_agent.url, tasks.TaskFilter(page_size=100))
         assert mine.task_id in {t.id for t in own.tasks}

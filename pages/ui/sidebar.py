@@ -40,6 +40,8 @@ def render_sidebar() -> None:
             _render_card(info)
         if entry is not None:
             _render_settings(entry, info)
+        if problem := session.store_problem():
+            st.warning(plain(problem), icon=":material/cloud_off:")
         _render_loop_status()
 
 
