@@ -23,7 +23,7 @@ from services.runtime import SessionRuntime
 
 __all__ = ["HISTORY_SCENARIOS", "history", "rerun_figures"]
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[1] / "router.py")  # what app.py serves
 HISTORY_SCENARIOS = (
     "hello",
     "Explain how A2A streaming works",
