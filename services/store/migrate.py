@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from alembic import command
 from alembic.config import Config
@@ -60,6 +61,8 @@ def _exclusive(engine: Engine, connection: Connection) -> Iterator[None]:
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
+    if engine.url.query.get("uri") == "true":  # sqlite:///file:/path?mode=ro&uri=true
+        database = urlsplit(database).path
     with open(Path(database).with_suffix(".migrate-lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
