@@ -156,6 +156,7 @@ class _Writer:
         self._pending: dict[tuple[str, ...], tuple[_Op, list[Future[None]]]] = {}
         self._lock = threading.Condition()
         self._closing = False
+        self._writing = False  # a batch is out of `_pending`, not yet committed
         self.problem: StoreError | None = None
         self._thread = threading.Thread(target=self._run, name="a2a-store-writer", daemon=True)
         self._thread.start()
@@ -180,12 +181,12 @@ class _Writer:
         """Wait until everything queued so far is written (False if it could not be)."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while self._pending and not self._closing:
+            while (self._pending or self._writing) and not self._closing:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
                 self._lock.wait(min(left, 0.1))
-            return not self._pending
+            return not self._pending and not self._writing
 
     def close(self, timeout: float) -> None:
         self.flush(timeout)
@@ -204,6 +205,7 @@ class _Writer:
                     return
                 batch = dict(self._pending)
                 self._pending.clear()
+                self._writing = True
             try:
                 with self._engine.begin() as connection:
                     for op, _waiters in batch.values():
@@ -213,6 +215,7 @@ class _Writer:
                 self.problem = explain(error, self._where)
                 log.warning("store: %s (%s)", self.problem, self.problem.detail)
                 with self._lock:
+                    self._writing = False
                     # Keep what failed, unless a newer write for the same key came meanwhile.
                     for key, item in batch.items():
                         if key in self._pending:
@@ -231,6 +234,7 @@ class _Writer:
                     if not waiter.done():
                         waiter.set_result(None)
             with self._lock:
+                self._writing = False
                 self._lock.notify_all()
 
 
