@@ -130,6 +130,7 @@ def _turn_document(turn: Turn, file_bytes: int) -> str:
         reply = replace(
             kept.reply,
             message_parts=[lighter(p) for p in kept.reply.message_parts],
+            status_parts=[lighter(p) for p in kept.reply.status_parts],
             artifacts={
                 key: replace(a, parts=[lighter(p) for p in a.parts])
                 for key, a in kept.reply.artifacts.items()
