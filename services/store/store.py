@@ -602,8 +602,13 @@ class Store:
         cutoff = time.time() - days * 86_400
         try:
             with self._engine.begin() as connection:
-                old = select(conversations.c.id).where(conversations.c.updated_at < cutoff)
-                connection.execute(delete(turns).where(turns.c.conversation_id.in_(old)))
+                # Its own workspace's turns only: an imported conversation keeps its id.
+                old = select(conversations.c.id).where(
+                    conversations.c.updated_at < cutoff,
+                    conversations.c.workspace_id == turns.c.workspace_id,
+                    conversations.c.id == turns.c.conversation_id,
+                )
+                connection.execute(delete(turns).where(old.exists()))
                 connection.execute(delete(conversations).where(conversations.c.updated_at < cutoff))
         except SQLAlchemyError as error:
             raise explain(error, self.where) from error
