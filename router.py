@@ -15,6 +15,10 @@ page = st.navigation(
         st.Page("pages/tasks.py", title="Tasks", icon=":material/task_alt:"),
         st.Page("pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"),
         st.Page("pages/loop_health.py", title="Loop health", icon=":material/monitor_heart:"),
+        st.Page("pages/your_data.py", title="Your data", icon=":material/database:"),
+        st.Page(
+            "pages/shared.py", title="Shared conversation", url_path="shared", visibility="hidden"
+        ),
     ]
 )
 render_sidebar()

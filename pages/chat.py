@@ -108,8 +108,7 @@ if not conversation.turns and not (prompt or uploads) and info is not None:
 # A Reconnect clicked, or a reply that was still streaming when its session ended (a
 # reload, a closed tab, a server that stopped): it follows its task again by itself.
 reconnecting = session.take_queued_reconnect()
-if reconnecting is None:
-    reconnecting = session.take_resumable(conversation)
+resuming = session.take_resumable(conversation) if reconnecting is None else None
 # Long conversations show their latest turns, a page at a time: a 3,000-turn import drawn
 # whole would send more elements in one run than the browser's connection holds.
 first = session.history_start(conversation)
@@ -128,8 +127,9 @@ for index, turn in enumerate(conversation.turns[first:], start=first):
             render_files(turn.files, key=f"chat-{index}")
         continue
     with st.chat_message("assistant", avatar=AGENT_AVATAR):
-        if index == reconnecting:
-            stream_into(turn.reply, session.reconnect(turn.reply), index)
+        if index in (reconnecting, resuming):
+            follow = session.reconnect(turn.reply, resumed=index == resuming)
+            stream_into(turn.reply, follow, index)
             continue
         with turn_boundary("This reply"):
             render_reply(

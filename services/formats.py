@@ -414,6 +414,7 @@ class _Reply(BaseModel):
     ended_at: _Monotonic | None = None
     stopped: bool = False
     reconnected: bool = False
+    resumed: bool = False
     gaps: Annotated[list[_Name], Field(max_length=MAX_ARTIFACTS)] = []
     error: _Text = ""
     error_detail: _Text = ""
@@ -439,6 +440,7 @@ class _Reply(BaseModel):
             ended_at=self.ended_at,
             stopped=self.stopped,
             reconnected=self.reconnected,
+            resumed=self.resumed,
             gaps=list(self.gaps),
             error=self.error,
             error_detail=self.error_detail,

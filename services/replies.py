@@ -278,6 +278,7 @@ class Reply:
     ended_at: float | None = None
     stopped: bool = False
     reconnected: bool = False
+    resumed: bool = False  # followed again by itself after its session ended
     gaps: list[str] = field(default_factory=list)  # what a reconnect could not fill in
     error: str = ""
     error_detail: str = ""

@@ -6,6 +6,7 @@ module in `services/` that imports Streamlit, and it only runs on the script thr
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -37,7 +38,7 @@ from services.inspection import export_jsonl
 from services.redact import Redactor, redact_logs
 from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
 from services.runtime import EventStream, SessionRuntime
-from services.store import Limits, SavedAgent, Store, StoreError
+from services.store import Limits, SavedAgent, Share, Store, StoreError
 from services.urls import check_agent_url, shorten
 from services.workspace import (
     AgentEntry,
@@ -377,9 +378,11 @@ def store_problem() -> str:
 
 
 def _demo_database() -> str | None:
-    """The embedded demo agent keeps its tasks in the app's database, when there is one."""
+    """Where the embedded demo agent keeps its tasks: the app's PostgreSQL database, or a
+    SQLite file of its own beside the app's (two writers on one SQLite file wait on each
+    other's locks, and a busy agent then drops its streams)."""
     kept = store()
-    return kept.url if kept is not None else None
+    return kept.companion_url("demo-agent") if kept is not None else None
 
 
 def workspace_id() -> str:
@@ -480,6 +483,75 @@ def save_stream(stream_id: int) -> None:
         kept.save_stream(
             workspace_id(), record.id, record.started_wall, export_jsonl(record, redactor())
         )
+
+
+# --- share and own your data ---------------------------------------------------------------
+
+SHARE_PARAM = "share"  # /shared?share=<token> opens a read-only snapshot
+WORKSPACE_FORMAT = "a2a-streamlit/workspace@1"
+
+
+def share_conversation() -> str:
+    """A read-only link token for a snapshot of the current conversation (secrets
+    masked, no credentials). Raises `StoreError` when there is no store to keep it."""
+    kept = store()
+    if kept is None:
+        raise StoreError(store_problem() or "Sharing needs the database, which is not open.")
+    current = conversation()
+    snapshot = export_conversation(current, _shown_agent_url(), redactor())
+    return kept.share(workspace_id(), current, snapshot)
+
+
+def shared(token: str) -> tuple[str, bool] | None:
+    """A shared snapshot's file text and whether it was revoked; None if unknown."""
+    kept = store()
+    return kept.read_share(token) if kept is not None else None
+
+
+def shares() -> list[Share]:
+    kept = store()
+    return kept.shares(workspace_id()) if kept is not None else []
+
+
+def revoke_share(token: str) -> None:
+    if (kept := store()) is not None:
+        kept.revoke_share(workspace_id(), token)
+
+
+def export_workspace() -> str:
+    """Every conversation of every agent, each in the conversation file format, in one
+    JSON file (secrets masked)."""
+    files = [
+        json.loads(export_conversation(c, _shown_agent_url(e), redactor()))
+        for e in workspace().agents.values()
+        for c in e.conversations
+        if c.turns
+    ]
+    return json.dumps({"format": WORKSPACE_FORMAT, "conversations": files}, ensure_ascii=False)
+
+
+def forget_workspace() -> None:
+    """Delete everything this workspace holds, here and in the store, and start afresh."""
+    stop_reply()
+    if (kept := store()) is not None:
+        kept.forget(workspace_id()).result(timeout=10)
+    for key in (_WORKSPACE, _RECORDER, _RESUME, _SAVED_AT, _HISTORY_SHOWN, _CONNECT_ERROR):
+        st.session_state.pop(key, None)
+
+
+def workspace_kind() -> str:
+    """Whose workspace this is, in words."""
+    wid = workspace_id()
+    if wid.startswith("user-"):
+        return "yours: it follows your sign-in to any browser"
+    if wid.startswith("browser-"):
+        return "this browser's: a cookie names it, so it is here after a reload or a restart"
+    return "this session's only: the browser sent no cookie, so a reload starts afresh"
+
+
+def _shown_agent_url(entry: AgentEntry | None = None) -> str:
+    entry = entry or current_agent()
+    return stored_url(entry) if entry is not None else ""
 
 
 def take_resumable(current: Conversation) -> int | None:
@@ -797,6 +869,7 @@ def send(text: str, files: list[PartView] | None = None) -> tuple[Reply, EventSt
         history_length=conv.history_length,
     )
     conv.add_user(text, files)
+    st.query_params[CONVERSATION_PARAM] = conv.id  # a reload now lands on this conversation
     _save_conversation(conv)
     _save_turn(conv, len(conv.turns) - 1, wait=TURN_WAIT)  # kept before it leaves
     reply = conv.add_reply()
@@ -862,9 +935,11 @@ def take_queued_reconnect() -> int | None:
     return index
 
 
-def reconnect(reply: Reply) -> EventStream[ReplyEvent]:
-    """Resume a broken reply: the task now, its live events, then the task again."""
+def reconnect(reply: Reply, *, resumed: bool = False) -> EventStream[ReplyEvent]:
+    """Follow a broken reply's task again: the task now, its live events, then the task
+    again. `resumed`: by itself, after the session it streamed in ended."""
     reply.resume()
+    reply.resumed = reply.resumed or resumed
     return tasks.reconnect(runtime(), agent_url(), reply.task_id, checkpoint=checkpoint)
 
 

@@ -335,21 +335,22 @@ def test_disturbing_a_streaming_reply(server: AppServer, open_chat: OpenChat) ->
     assert SLOW_STEP in stopped and "canceled" in stopped, stopped
     next_message_works("c: Stop")
 
-    # (d) Reload. A user would expect the conversation back; Streamlit gives a reloaded
-    # tab a new session (its reconnection TTL only covers a dropped websocket), so the
-    # chat starts empty. The old session's loop must end, the new one must work.
+    # (d) Reload. Streamlit gives a reloaded tab a new session, but the browser's cookie
+    # names the same workspace: the conversation is back, and the slow reply that was
+    # streaming resumes by itself. The old session's loop must end, the new one work.
     slow()
     chat.page.reload()
     chat.wait_for_input()
-    chat.wait_for_run()  # the history is drawn below the input: wait for all of it
-    after = chat.snapshot()
-    assert user_messages(after) == [] and after.replies == [], (
-        f"the conversation survived a reload (update this test): {after.users!r}"
+    back = chat.wait_until(
+        "the history back and the slow reply resumed",
+        lambda c: user_messages(c) == sent and c.stop and SLOW_STEP in c.replies[-1],
     )
+    assert len(back.replies) == count, back.replies
     assert wait_for(lambda: server.session_threads() == 1, CLOSE_TIMEOUT), (
         f"{server.session_threads()} session loops after a reload, not 1"
     )
-    sent, count = [], 0
+    chat.page.get_by_role("button", name="Stop").click()
+    chat.wait_until("stopped after resuming", lambda c: finished(c, count))
     next_message_works("d: a reload")
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from pages.ui.errors import show_error
 from services import session
 from services.agent import AgentInfo
+from services.store import StoreError
 from services.workspace import ConversationFileError
 
 
@@ -63,6 +64,8 @@ def _render_list(current_id: str) -> None:
             show_error(str(error), icon=":material/error:")
         else:
             st.rerun()
+    if current_id and session.conversation().turns:
+        _render_share()
     st.button(
         "Delete this conversation",
         icon=":material/delete:",
@@ -70,6 +73,19 @@ def _render_list(current_id: str) -> None:
         args=(current_id,),
         key="chat_delete",
     )
+
+
+def _render_share() -> None:
+    """A read-only link to a snapshot of the conversation as it is now."""
+    if st.button("Share a read-only link", icon=":material/share:", key="chat_share"):
+        try:
+            token = session.share_conversation()
+        except StoreError as error:
+            show_error(error)
+            return
+        base = str(st.context.url or "").split("?")[0].rsplit("/", 1)[0]
+        st.code(f"{base}/shared?{session.SHARE_PARAM}={token}", language=None)
+        st.caption("Anyone with this link can read this snapshot. Revoke it under Your data.")
 
 
 def _render_settings(info: AgentInfo | None) -> None:

@@ -288,7 +288,9 @@ def _footer_items(reply: Reply, *, live: bool, inspect: bool, reconnectable: boo
         bits.append(":gray-badge[:material/chat: message]")  # a direct reply, no task
     if reply.stopped:
         bits.append("stopped by you")
-    if reply.reconnected:
+    if reply.resumed:
+        bits.append(":violet-badge[:material/sync: resumed]")
+    elif reply.reconnected:
         bits.append(":violet-badge[:material/sync: reconnected]")
     if reply.gaps and not live:
         gaps = ", ".join(plain(_cut(g, 60)) for g in reply.gaps[:5])

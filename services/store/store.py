@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, select
@@ -259,6 +260,16 @@ class Store:
         migrate.upgrade(self._engine, self.where)
         self._prune()
         self._writer = _Writer(self._engine, self.where, self._enforce_limits)
+
+    def companion_url(self, name: str) -> str:
+        """A database for a companion with tables of its own (the demo agent): the same
+        server's database, or for SQLite a file beside this one, so neither waits on the
+        other's write lock."""
+        parsed = make_url(self.url)
+        if self.dialect != "sqlite" or not parsed.database:
+            return self.url
+        sibling = Path(parsed.database).with_name(f"{name}.db")
+        return parsed.set(database=str(sibling)).render_as_string(hide_password=False)
 
     # --- state -------------------------------------------------------------------
 
