@@ -26,9 +26,11 @@ from benchmarks import service
 from benchmarks.agent import Where, agents
 from benchmarks.browser import browser_figures, browser_unavailable
 from benchmarks.render import rerun_figures
+from benchmarks.store import PG_URL_VARIABLE, persist_stream_figures, restore_figures
 from services.demo_agent import DemoTiming
+from services.session import SAVE_EVERY
 
-__all__ = ["FIGURES", "GOALS", "main"]
+__all__ = ["BROWSER_FIGURES", "FIGURES", "GOALS", "POSTGRES_FIGURES", "main"]
 
 # Every figure, in the order the table shows them, with its unit.
 FIGURES: dict[str, str] = {
@@ -47,11 +49,24 @@ FIGURES: dict[str, str] = {
     "rss_kb_per_session": "KiB",
     "threads_after_release": "threads",
     "concurrent_eps_ratio": "",
+    "persist_stream_ratio": "",
+    "persist_stream_eps_on": "events/s",
+    "persist_stream_eps_off": "events/s",
+    "persist_turns_ms": "ms/reply",
+    "persist_stream_record_ms": "ms/reply",
     "rerun_ms_200": "ms",
+    "restore_ms_200": "ms",
+    "restore_ms_empty": "ms",
+    "restore_load_ms_200": "ms",
+    "restore_turns_drawn": "messages",
+    "db_bytes_per_message": "bytes",
+    "db_bytes_per_message_pg": "bytes",
     "render_ratio": "",
     "ws_bytes_per_reply_byte": "bytes/byte",
 }
 BROWSER_FIGURES = ("render_ratio", "ws_bytes_per_reply_byte")
+# Measured only when A2A_BENCH_DATABASE_URL names a PostgreSQL database.
+POSTGRES_FIGURES = ("db_bytes_per_message_pg",)
 
 Figures = dict[str, float | None]
 
@@ -81,6 +96,8 @@ GOALS = [
         lambda f: f["threads_after_release"] == f["threads_at_start"],
     ),
     Goal("concurrent_eps_ratio", ">= 1.0", lambda f: f["concurrent_eps_ratio"] >= 1.0),
+    Goal("persist_stream_ratio", ">= 0.95", lambda f: f["persist_stream_ratio"] >= 0.95),
+    Goal("restore_ms_200", "<= 300", lambda f: f["restore_ms_200"] <= 300),
     Goal("render_ratio", "<= 1.25", lambda f: f["render_ratio"] <= 1.25),
     Goal("ws_bytes_per_reply_byte", "<= 20", lambda f: f["ws_bytes_per_reply_byte"] <= 20),
 ]
@@ -91,7 +108,7 @@ class Plan:
     sizes: service.Sizes
     stream_chunks: int  # the long reply (`stream_*`, `first_event_*`)
     concurrent_chunks: int  # each session's reply in `concurrent_eps_ratio`
-    rerun_rounds: int
+    rerun_rounds: int  # also the reloads of `restore_ms_200`
     browser_rounds: int
     browser_warm: bool = True
 
@@ -132,7 +149,15 @@ def measure(plan: Plan, *, where: Where, browser: bool, others: bool) -> tuple[F
                     "concurrent sessions",
                     lambda: service.concurrent_figures(urls["concurrent"], sizes),
                 ),
+                (
+                    "long stream, store on and off",
+                    lambda: persist_stream_figures(urls["fast"], sizes),
+                ),
                 ("rerun with 200 messages", lambda: rerun_figures(urls["fast"], plan.rerun_rounds)),
+                (
+                    "reload of 200 stored messages",
+                    lambda: restore_figures(urls["fast"], plan.rerun_rounds),
+                ),
             ]
         if browser:
             note = browser_unavailable()
@@ -178,6 +203,14 @@ def setup(plan: Plan, where: Where, figures: Figures) -> str:
             f"{sizes.sessions} sessions × {plan.concurrent_chunks:,} chunks × "
             f"{sizes.concurrent_rounds} rounds"
         )
+    if "persist_stream_ratio" in figures:
+        lines.append(
+            f"store: SQLite (WAL) in a temp folder; the long reply saved at its first event, "
+            f"every {SAVE_EVERY:g} s and at its end; reloads: {plan.rerun_rounds} fresh "
+            "AppTest session(s) on a stored 200-message conversation against an empty one"
+        )
+    if "db_bytes_per_message_pg" in figures and figures["db_bytes_per_message_pg"] is None:
+        lines.append(f"PostgreSQL bytes not measured: set {PG_URL_VARIABLE} to a database URL")
     if figures.get("render_ratio") is not None:
         lines.append(
             f"real app: {plan.browser_rounds} fresh tab(s), each sending its first message, "

@@ -12,7 +12,7 @@ import copy
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +21,16 @@ from services import agent
 from services.replies import Reply, Turn
 from services.runtime import SessionRuntime
 
-__all__ = ["HISTORY_SCENARIOS", "history", "rerun_figures"]
+__all__ = [
+    "APP",
+    "HISTORY_SCENARIOS",
+    "app_routing",
+    "history",
+    "quiet_script_context",
+    "replies",
+    "rerun_figures",
+    "setenv",
+]
 
 APP = str(Path(__file__).resolve().parents[1] / "router.py")  # what app.py serves
 HISTORY_SCENARIOS = (
@@ -33,30 +42,36 @@ HISTORY_SCENARIOS = (
 )
 
 
-def history(url: str, messages: int = 200) -> list[Turn]:
-    """`messages` turns: user messages, each followed by a real reply from the agent."""
+def replies(url: str, texts: Sequence[str]) -> list[Reply]:
+    """The agent's real reply to each of `texts`, read through the service layer."""
     runtime = SessionRuntime(label="bench-history")
+    out: list[Reply] = []
     try:
         agent.connect(runtime, url)
-        replies: list[tuple[str, Reply]] = []
-        for text in HISTORY_SCENARIOS:
+        for text in texts:
             reply = Reply()
             for event in agent.send_message(runtime, url, text):
                 reply.apply(event)
             reply.finish()
-            replies.append((text, reply))
+            out.append(reply)
     finally:
         runtime.close()
+    return out
+
+
+def history(url: str, messages: int = 200) -> list[Turn]:
+    """`messages` turns: user messages, each followed by a real reply from the agent."""
+    answers = replies(url, HISTORY_SCENARIOS)
     turns: list[Turn] = []
     for number in range(messages // 2):
-        text, reply = replies[number % len(replies)]
-        turns.append(Turn("user", text))
-        turns.append(Turn("agent", reply=copy.deepcopy(reply)))
+        index = number % len(HISTORY_SCENARIOS)
+        turns.append(Turn("user", HISTORY_SCENARIOS[index]))
+        turns.append(Turn("agent", reply=copy.deepcopy(answers[index])))
     return turns
 
 
 @contextmanager
-def _app_routing() -> Iterator[None]:
+def app_routing() -> Iterator[None]:
     """Route every AppTest run through app.py's st.navigation, as a server does.
 
     The same fix as tests/conftest.py: AppTest resets `uses_pages_directory` before each
@@ -78,16 +93,25 @@ def _app_routing() -> Iterator[None]:
 
 
 @contextmanager
-def _agent_env(url: str) -> Iterator[None]:
-    previous = os.environ.get("A2A_AGENT_URL")
-    os.environ["A2A_AGENT_URL"] = url
+def setenv(name: str, value: str) -> Iterator[None]:
+    """`name` set to `value` in the environment for the block (the app reads it)."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if previous is None:
-            os.environ.pop("A2A_AGENT_URL", None)
+            os.environ.pop(name, None)
         else:
-            os.environ["A2A_AGENT_URL"] = previous
+            os.environ[name] = previous
+
+
+def quiet_script_context() -> None:
+    """AppTest sets session state before any script runs; outside pytest Streamlit warns
+    about the missing script context for that, which is expected here."""
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR
+    )
 
 
 def rerun_figures(url: str, rounds: int, messages: int = 200) -> dict[str, float]:
@@ -95,12 +119,8 @@ def rerun_figures(url: str, rounds: int, messages: int = 200) -> dict[str, float
     from streamlit.testing.v1 import AppTest
 
     turns = history(url, messages)
-    # AppTest sets session state before any script runs; outside pytest Streamlit warns
-    # about the missing script context for that, which is expected here.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
-        logging.ERROR
-    )
-    with _agent_env(url), _app_routing():
+    quiet_script_context()
+    with setenv("A2A_AGENT_URL", url), app_routing():
         at = AppTest.from_file(APP, default_timeout=120)
         try:
             at.run()  # connects to the agent and builds the session's workspace

@@ -11,21 +11,25 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from benchmarks.baselines import RawClient, StreamTiming, fetch_card, workaround_message
 from benchmarks.stats import alternate, median, os_threads, percentile, rss_kb
 from pages.ui.reply import UPDATES_PER_SECOND
 from services import agent
+from services.replies import ReplyEvent
 from services.runtime import SessionRuntime
 
 __all__ = [
     "STREAM_TEXT",
     "SHORT_TEXT",
+    "Page",
     "Sizes",
     "app_stream",
     "concurrent_figures",
     "first_event_figures",
     "portal_figures",
+    "ready_runtime",
     "runtime_figures",
     "short_figures",
     "stream_figures",
@@ -65,19 +69,36 @@ QUICK = Sizes(
 )
 
 
-def app_stream(runtime: SessionRuntime, url: str, text: str) -> StreamTiming:
-    """Send `text` through the service layer and read the reply as the Chat page does."""
+class Page(Protocol):
+    """What a page does around a reply, timed with it (benchmarks/store.py has one)."""
+
+    def sent(self) -> None: ...  # before the message leaves
+    def read(self, batch: list[ReplyEvent]) -> None: ...  # each batch, as it comes
+    def ended(self) -> None: ...  # after the last batch
+
+
+def app_stream(
+    runtime: SessionRuntime, url: str, text: str, page: Page | None = None
+) -> StreamTiming:
+    """Send `text` through the service layer and read the reply as the Chat page does
+    (with `page`, doing the page's work too: applying events, saving the reply)."""
     events, first = 0, 0.0
     start = time.perf_counter()
+    if page is not None:
+        page.sent()
     stream = agent.send_message(runtime, url, text)
     for batch in stream.batches(interval=1 / UPDATES_PER_SECOND):
         if not events:
             first = time.perf_counter() - start
         events += len(batch)
+        if page is not None:
+            page.read(batch)
+    if page is not None:
+        page.ended()
     return StreamTiming(events, first, time.perf_counter() - start)
 
 
-def _ready_runtime(url: str, label: str) -> SessionRuntime:
+def ready_runtime(url: str, label: str) -> SessionRuntime:
     runtime = SessionRuntime(label=label)
     agent.connect(runtime, url)  # the card and the SDK client, once, as a session does
     return runtime
@@ -85,7 +106,7 @@ def _ready_runtime(url: str, label: str) -> SessionRuntime:
 
 def stream_figures(url: str, sizes: Sizes) -> dict[str, float]:
     """A long reply at full speed: the app's events per second over the raw SDK's."""
-    runtime = _ready_runtime(url, "bench-stream")
+    runtime = ready_runtime(url, "bench-stream")
     try:
         with RawClient(url) as raw:
             app_stream(runtime, url, STREAM_TEXT)  # warm both paths before timing
@@ -106,7 +127,7 @@ def stream_figures(url: str, sizes: Sizes) -> dict[str, float]:
 
 def first_event_figures(url: str, sizes: Sizes) -> dict[str, float]:
     """Time from the send to the first event of a short reply, both ways."""
-    runtime = _ready_runtime(url, "bench-first")
+    runtime = ready_runtime(url, "bench-first")
     try:
         with RawClient(url) as raw:
             app_stream(runtime, url, FIRST_TEXT)
@@ -134,7 +155,7 @@ def _per_message_ms(count: int, send: Callable[[], object]) -> float:
 def short_figures(url: str, sizes: Sizes) -> dict[str, float]:
     """Short sequential messages: the session runtime against a new loop per message."""
     card = fetch_card(url)
-    runtime = _ready_runtime(url, "bench-short")
+    runtime = ready_runtime(url, "bench-short")
 
     def app_message() -> None:
         app_stream(runtime, url, SHORT_TEXT)
@@ -247,7 +268,7 @@ def concurrent_figures(url: str, sizes: Sizes) -> dict[str, float]:
     Both sides do the same work, one reply per session: at once, or one after another
     in a single session. Timing one short reply alone instead would be mostly noise.
     """
-    runtimes = [_ready_runtime(url, f"bench-c{n}") for n in range(sizes.sessions)]
+    runtimes = [ready_runtime(url, f"bench-c{n}") for n in range(sizes.sessions)]
     try:
         _concurrent_round(runtimes, url)  # warm every runtime's connection
         pairs = alternate(

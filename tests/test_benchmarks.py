@@ -3,7 +3,8 @@
 - Smoke: `python -m benchmarks --quick --json` runs to the end and reports every figure
   as a number. No goal is asserted here (machines differ; `python -m benchmarks --check`
   is where goals are judged). Without Chromium the two figures through the real app are
-  null and the test says so (it fails instead where A2A_REQUIRE_BROWSER=1, as CI sets).
+  null and the test says so (it fails instead where A2A_REQUIRE_BROWSER=1, as CI sets);
+  the PostgreSQL figure is null unless A2A_BENCH_DATABASE_URL names a database.
 - Render: replies are drawn as markdown blocks that join back to the exact text, cut
   only where the rendering cannot change, and a streamed reply ends up drawn exactly as
   the same reply is drawn from history.
@@ -23,9 +24,11 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from benchmarks.browser import browser_unavailable
-from benchmarks.cli import BROWSER_FIGURES, FIGURES
+from benchmarks.cli import BROWSER_FIGURES, FIGURES, POSTGRES_FIGURES
+from benchmarks.store import PG_URL_VARIABLE
 from pages.ui.reply import markdown_blocks
 from services.demo_agent import LONG_ANSWER
+from services.session import HISTORY_PAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT = 240  # seconds; a quick run takes about 20 s on an idle 2-core machine
@@ -49,8 +52,14 @@ def test_a_quick_run_reports_every_figure_as_a_number() -> None:
         if name in BROWSER_FIGURES and unavailable:
             assert value is None, (name, value)
             continue
+        if name in POSTGRES_FIGURES and not os.environ.get(PG_URL_VARIABLE, "").strip():
+            assert value is None, (name, value)  # measured only on a database given to it
+            continue
         assert isinstance(value, int | float) and not isinstance(value, bool), (name, value)
         assert math.isfinite(value) and value >= 0, (name, value)
+    # The store's figures: the Chat page draws its latest page of the 200 stored messages.
+    assert figures["restore_turns_drawn"] == HISTORY_PAGE, figures["restore_turns_drawn"]
+    assert figures["persist_stream_eps_on"] > 0 and figures["persist_stream_eps_off"] > 0
     if unavailable:
         if os.environ.get("A2A_REQUIRE_BROWSER") == "1":
             pytest.fail(f"browser figures not measured: {unavailable} (A2A_REQUIRE_BROWSER=1)")
