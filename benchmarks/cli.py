@@ -28,7 +28,7 @@ from benchmarks.browser import browser_figures, browser_unavailable
 from benchmarks.render import rerun_figures
 from benchmarks.store import PG_URL_VARIABLE, persist_stream_figures, restore_figures
 from services.demo_agent import DemoTiming
-from services.session import SAVE_EVERY
+from services.store.live import SAVE_EVERY
 
 __all__ = ["BROWSER_FIGURES", "FIGURES", "GOALS", "POSTGRES_FIGURES", "main"]
 

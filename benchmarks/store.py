@@ -32,7 +32,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,11 +41,11 @@ from benchmarks.baselines import StreamTiming
 from benchmarks.render import APP, app_routing, quiet_script_context, replies, setenv
 from benchmarks.service import STREAM_TEXT, Sizes, app_stream, ready_runtime
 from benchmarks.stats import alternate, median
-from services.inspection import export_jsonl
 from services.replies import Conversation, Reply, ReplyEvent, Turn
 from services.runtime import SessionRuntime
-from services.session import SAVE_EVERY, TURN_WAIT, _store_slot
+from services.session import TURN_WAIT, _store_slot
 from services.store import SavedAgent, Store
+from services.store.live import ReplyWriter
 from services.urls import check_agent_url
 
 __all__ = ["PG_URL_VARIABLE", "persist_stream_figures", "restore_figures"]
@@ -60,15 +59,15 @@ TABLES = ("workspaces", "agents", "conversations", "turns")
 
 class ChatPage:
     """The Chat page's work on one reply: the turns, `reply.apply`, and (with a store)
-    the writes `services.session.send` / `save_reply` make, in the same order."""
+    the writes the app makes: `services.session.send`'s, then its `ReplyWriter`'s."""
 
     def __init__(self, runtime: SessionRuntime, store: Store | None, agent_url: str) -> None:
         self.runtime, self.store, self.agent_url = runtime, store, agent_url
         self.workspace_id = f"bench-{uuid.uuid4().hex[:8]}"
         self.conversation = Conversation()
         self.reply = Reply()
-        self.saved_at: float | None = None
-        # Seconds this reply spent in the store's calls: the turns, the inspector's stream.
+        self.writer: ReplyWriter | None = None
+        # Seconds this reply spent in the store's calls: the turns, the stream's end.
         self.turn_seconds = self.stream_seconds = 0.0
 
     def sent(self) -> None:
@@ -78,44 +77,36 @@ class ChatPage:
         if self.store is not None:
             start = time.perf_counter()
             self.store.save_conversation(self.workspace_id, self.agent_url, conversation)
-            written = self._save(len(conversation.turns) - 1)
+            index = len(conversation.turns) - 1
+            written = self.store.save_turn(
+                self.workspace_id, conversation.id, conversation.turns[index], index
+            )
             try:
                 written.result(timeout=TURN_WAIT)  # kept before it leaves
             except TimeoutError:
                 pass
             self.turn_seconds += time.perf_counter() - start
         self.reply = conversation.add_reply()
-        self.saved_at = None
+        if self.store is not None:
+            index = len(conversation.turns) - 1
+            self.writer = ReplyWriter(
+                self.store, self.workspace_id, conversation.id, conversation.turns[index],
+                index, self.runtime.recorder,
+            )  # fmt: skip
 
     def read(self, batch: list[ReplyEvent]) -> None:
         for event in batch:
             self.reply.apply(event)
-        self._save_reply(final=False)
+        if self.writer is not None:
+            start = time.perf_counter()
+            self.writer.progress()
+            self.turn_seconds += time.perf_counter() - start
 
     def ended(self) -> None:
         self.reply.finish()
-        self._save_reply(final=True)
-
-    def _save(self, index: int) -> Future[None]:
-        assert self.store is not None
-        turn = self.conversation.turns[index]
-        return self.store.save_turn(self.workspace_id, self.conversation.id, turn, index)
-
-    def _save_reply(self, *, final: bool) -> None:
-        if self.store is None:
-            return
-        now = time.monotonic()
-        if final or self.saved_at is None or now - self.saved_at >= SAVE_EVERY:
-            self.saved_at = now
+        if self.writer is not None:
             start = time.perf_counter()
-            self._save(len(self.conversation.turns) - 1)
-            self.turn_seconds += time.perf_counter() - start
-        if final:  # save_stream: the inspector's record, as JSON Lines
-            start = time.perf_counter()
-            record = self.runtime.recorder.stream(self.reply.stream_id)
-            if record is not None:
-                jsonl = export_jsonl(record, self.runtime.recorder.redactor)
-                self.store.save_stream(self.workspace_id, record.id, record.started_wall, jsonl)
+            self.writer.done()
             self.stream_seconds += time.perf_counter() - start
 
 

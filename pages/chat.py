@@ -29,18 +29,22 @@ def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> No
     view = LiveReply()
     stop = st.empty()
     stop.button("Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply)
+    writer = session.reply_writer(reply)
     try:
         for batch in stream.batches(interval=1 / UPDATES_PER_SECOND):
             for event in batch:
                 reply.apply(event)
             view.show(reply)
-            session.save_reply(reply)  # the first event at once, then every few seconds
+            if writer:
+                writer.progress()  # the first event at once, then every few seconds
     except AppError as error:
         log.warning("reply failed: %s (%s)", error, session.redact(error.detail))
         reply.fail(str(error), error.detail)
     else:
         reply.finish()
-    session.save_reply(reply, final=True)
+    finally:
+        if writer:
+            writer.done()  # also when a rerun or Stop cut the run short: what arrived is kept
     stop.empty()
     view.show(
         reply,

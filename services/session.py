@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -39,6 +40,7 @@ from services.redact import Redactor, redact_logs
 from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
 from services.runtime import EventStream, SessionRuntime
 from services.store import Limits, SavedAgent, Share, Store, StoreError
+from services.store.live import ReplyWriter
 from services.urls import check_agent_url, shorten
 from services.workspace import (
     AgentEntry,
@@ -70,7 +72,6 @@ _WORKSPACE_ID = "workspace_id"
 _LINK_FOLLOWED = "conversation_link_followed"
 _STORE_LOAD_ERROR = "store_load_error"
 _RESUME = "resume_replies"  # ids of turns whose reply was streaming when a session ended
-_SAVED_AT = "reply_saved_at"  # turn id -> when its reply was last written
 _SELF_TEST = "health_self_test"
 _REPRODUCTION = "health_reproduction"
 
@@ -300,7 +301,6 @@ def _origin_credentials() -> OriginCredentials:
 
 # --- the store and the workspace's owner -----------------------------------------------
 
-SAVE_EVERY = 2.0  # a streaming reply is written at its first event, then at most this often
 TURN_WAIT = 2.0  # how long a message waits for its turn to be written before it goes
 _RETRY_OPEN = 30.0  # seconds between attempts to open a database that failed
 
@@ -456,23 +456,17 @@ def _save_turn(conversation: Conversation, index: int, *, wait: float = 0.0) -> 
             pass  # the database is slow or down: the message goes; the sidebar says why
 
 
-def save_reply(reply: Reply, *, final: bool = False) -> None:
-    """Write a streaming reply at its first event, then at most every SAVE_EVERY seconds,
-    and when it ends (`final`), so a crash loses at most the last few seconds of it."""
-    current = conversation()
+def reply_writer(reply: Reply) -> ReplyWriter | None:
+    """What writes `reply` (a turn of the current conversation) while it streams; None
+    without a store. It holds no Streamlit object, so a page can call it in a `finally`."""
+    kept, current = store(), conversation()
     index = next((i for i in range(len(current.turns) - 1, -1, -1)
                   if current.turns[i].reply is reply), None)  # fmt: skip
-    if index is None:
-        return
-    saved_at: dict[str, float] = st.session_state.setdefault(_SAVED_AT, {})
-    turn_id = current.turns[index].id
-    now = time.monotonic()
-    if final or turn_id not in saved_at or now - saved_at[turn_id] >= SAVE_EVERY:
-        saved_at[turn_id] = now
-        _save_turn(current, index)
-    if final:
-        saved_at.pop(turn_id, None)
-        save_stream(reply.stream_id)
+    if kept is None or index is None:
+        return None
+    return ReplyWriter(
+        kept, workspace_id(), current.id, current.turns[index], index, recorder()
+    )
 
 
 def save_stream(stream_id: int) -> None:
@@ -480,9 +474,8 @@ def save_stream(stream_id: int) -> None:
     kept = store()
     record = recorder().stream(stream_id) if stream_id else None
     if kept is not None and record is not None:
-        kept.save_stream(
-            workspace_id(), record.id, record.started_wall, export_jsonl(record, redactor())
-        )
+        jsonl = partial(export_jsonl, record, redactor())  # made on the store's thread
+        kept.save_stream(workspace_id(), record.id, record.started_wall, jsonl)
 
 
 # --- share and own your data ---------------------------------------------------------------
@@ -535,7 +528,7 @@ def forget_workspace() -> None:
     stop_reply()
     if (kept := store()) is not None:
         kept.forget(workspace_id()).result(timeout=10)
-    for key in (_WORKSPACE, _RECORDER, _RESUME, _SAVED_AT, _HISTORY_SHOWN, _CONNECT_ERROR):
+    for key in (_WORKSPACE, _RECORDER, _RESUME, _HISTORY_SHOWN, _CONNECT_ERROR):
         st.session_state.pop(key, None)
 
 
@@ -998,4 +991,5 @@ def stop_reply() -> None:
                 f"Stopped here, but the agent did not confirm the cancel: {error}",
                 error.detail,
             )
-    save_reply(reply, final=True)
+    if (writer := reply_writer(reply)) is not None:
+        writer.done()

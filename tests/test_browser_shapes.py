@@ -259,7 +259,7 @@ def test_a_3000_turn_import_is_drawn_a_page_at_a_time_and_the_chat_goes_on(
     page.get_by_role("button", name="Show earlier messages").wait_for(timeout=120_000)
     FIGURES["import_3000_turns_drawn_s"] = round(time.monotonic() - started, 2)
     page.keyboard.press("Escape")
-    assert len(chat_snapshot(page).replies) == 20  # the latest 40 turns
+    assert wait_for(lambda: len(chat_snapshot(page).replies) == 20, 30)  # the latest 40 turns
     send(page, "status 2")
     assert wait_for(lambda: "Done: status." in (chat_snapshot(page).replies or [""])[-1], 60)
     FIGURES["import_3000_turns_memory"] = figures = memory(page)

@@ -479,20 +479,30 @@ class Store:
         )
 
     def save_stream(
-        self, workspace_id: str, stream_id: int, started_wall: float, jsonl: str
+        self,
+        workspace_id: str,
+        stream_id: int,
+        started_wall: float,
+        jsonl: str | Callable[[], str],
     ) -> None:
-        """Keep one of the inspector's streams (as its JSON Lines), oldest dropped first."""
-        values = {
-            "workspace_id": workspace_id,
-            "id": stream_id,
-            "started_at": started_wall,
-            "document": jsonl,
-            "bytes": len(jsonl.encode("utf-8")),
-        }
+        """Keep one of the inspector's streams (as its JSON Lines), oldest dropped first.
+        `jsonl` may be a function that makes the text: it then runs on the writer thread
+        (exporting a long stream takes ~100 ms, which a page should not wait for)."""
+
+        def values() -> dict[str, Any]:
+            document = jsonl() if callable(jsonl) else jsonl
+            return {
+                "workspace_id": workspace_id,
+                "id": stream_id,
+                "started_at": started_wall,
+                "document": document,
+                "bytes": len(document.encode("utf-8")),
+            }
+
         keep = self.limits.streams
 
         def op(connection: Connection) -> None:
-            _upsert(connection, streams, values, ["workspace_id", "id"])
+            _upsert(connection, streams, values(), ["workspace_id", "id"])
             kept = [r[0] for r in connection.execute(
                 select(streams.c.id).where(streams.c.workspace_id == workspace_id)
                 .order_by(streams.c.id.desc()).limit(keep)
