@@ -91,7 +91,7 @@ def own_agent() -> Iterator[str]:
 
 
 def open_tab(browser: Browser, url: str, context: Any = None) -> Page:
-    page = (context or browser.new_context()).new_page(viewport={"width": 1280, "height": 1600})
+    page = (context or browser.new_context(viewport={"width": 1280, "height": 1600})).new_page()
     page.goto(url)
     return page
 
@@ -125,7 +125,7 @@ def streams_listed(page: Page) -> list[str]:
 def test_a_reload_and_new_tabs_bring_back_history_questions_streams_and_tasks(
     server: AppServer, browser: Browser, tmp_path: Path
 ):
-    context = browser.new_context()
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
     page = open_tab(browser, server.url, context)
     say(page, "My name is Ada", 1, tmp_path / "1.png")
     say(page, "Search for A2A news", 2, tmp_path / "2.png")
@@ -159,13 +159,13 @@ def test_a_reload_and_new_tabs_bring_back_history_questions_streams_and_tasks(
 def test_another_browser_sees_none_of_it_even_with_the_urls(
     server: AppServer, browser: Browser, tmp_path: Path
 ):
-    mine = browser.new_context()
+    mine = browser.new_context(viewport={"width": 1280, "height": 1600})
     page = open_tab(browser, server.url, mine)
     say(page, "My secret plan is blue", 1, tmp_path / "mine.png")
     link = page.url
     mine.close()
 
-    theirs = browser.new_context()  # no cookie
+    theirs = browser.new_context(viewport={"width": 1280, "height": 1600})  # no cookie
     other = open_tab(browser, link, theirs)
     other.get_by_text("not in this workspace").wait_for(timeout=LOAD)
     assert "secret plan" not in other.locator("body").inner_text()
@@ -181,7 +181,7 @@ def test_another_browser_sees_none_of_it_even_with_the_urls(
 def test_a_share_link_opens_read_only_elsewhere_and_says_when_revoked(
     server: AppServer, browser: Browser, tmp_path: Path
 ):
-    mine = browser.new_context()
+    mine = browser.new_context(viewport={"width": 1280, "height": 1600})
     page = open_tab(browser, server.url, mine)
     say(page, "Tell the world hello", 1, tmp_path / "share.png")
     page.locator('[data-testid="stPopover"] button').first.click()
@@ -191,7 +191,7 @@ def test_a_share_link_opens_read_only_elsewhere_and_says_when_revoked(
     link = re.search(r"http\S+/shared\?share=[\w-]+", code.inner_text())
     assert link, code.inner_text()
 
-    theirs = browser.new_context()
+    theirs = browser.new_context(viewport={"width": 1280, "height": 1600})
     other = open_tab(browser, link[0], theirs)
     other.get_by_text("read-only").first.wait_for(timeout=LOAD)
     assert "Tell the world hello" in other.locator("body").inner_text()
@@ -204,6 +204,12 @@ def test_a_share_link_opens_read_only_elsewhere_and_says_when_revoked(
     other.get_by_text("stopped sharing").wait_for(timeout=LOAD)
     mine.close()
     theirs.close()
+
+
+def folder(parent: Path, name: str) -> Path:
+    made = parent / name
+    made.mkdir(exist_ok=True)
+    return made
 
 
 def kill(server: AppServer) -> None:
@@ -223,8 +229,8 @@ def resume_across_servers(
 ) -> str:
     """Start a slow reply on a first server, kill that server with SIGKILL mid-reply, and
     reload on a second one: returns the reply as the second server finished it."""
-    context = browser.new_context()
-    with app_server(tmp_path / "first", env=env_first, watch_files=False) as first:
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    with app_server(folder(tmp_path, "first"), env=env_first, watch_files=False) as first:
         page = open_tab(browser, first.url, context)
         say(page, "hello", 1, tmp_path / "hello.png")
         chat_input(page).fill("Run a slow task")
@@ -233,7 +239,7 @@ def resume_across_servers(
         link = page.url.replace(first.url, "")
         time.sleep(2.2)  # past the reply's periodic write: it is in the store
         kill(first)
-    with app_server(tmp_path / "second", env=env_second, watch_files=False) as second:
+    with app_server(folder(tmp_path, "second"), env=env_second, watch_files=False) as second:
         page.goto(second.url + link)  # the same browser (cookie), another server
         assert wait_for(lambda: finished(chat_snapshot(page), 2), 60), chat_snapshot(page).text[
             -800:
@@ -274,10 +280,10 @@ def test_two_servers_on_one_postgres_share_workspaces_and_resume_each_others_rep
     browser: Browser, tmp_path: Path, postgres_url: str
 ):
     shared = {"A2A_DATABASE_URL": postgres_url}
-    context = browser.new_context()
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
     with (
-        app_server(tmp_path / "a", env=shared, watch_files=False) as one,
-        app_server(tmp_path / "b", env=shared, watch_files=False) as two,
+        app_server(folder(tmp_path, "a"), env=shared, watch_files=False) as one,
+        app_server(folder(tmp_path, "b"), env=shared, watch_files=False) as two,
     ):
         page = open_tab(browser, one.url, context)
         say(page, "My name is Lin", 1, tmp_path / "one.png")

@@ -3,6 +3,8 @@ and the conversation's advanced A2A settings."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from pages.ui.errors import show_error
@@ -64,8 +66,7 @@ def _render_list(current_id: str) -> None:
             show_error(str(error), icon=":material/error:")
         else:
             st.rerun()
-    if current_id and session.conversation().turns:
-        _render_share()
+    _render_share()
     st.button(
         "Delete this conversation",
         icon=":material/delete:",
@@ -78,12 +79,16 @@ def _render_list(current_id: str) -> None:
 def _render_share() -> None:
     """A read-only link to a snapshot of the conversation as it is now."""
     if st.button("Share a read-only link", icon=":material/share:", key="chat_share"):
+        if not session.conversation().turns:
+            st.info("Send a message first: an empty conversation has nothing to share.")
+            return
         try:
             token = session.share_conversation()
         except StoreError as error:
             show_error(error)
             return
-        base = str(st.context.url or "").split("?")[0].rsplit("/", 1)[0]
+        page = urlsplit(str(st.context.url or ""))
+        base = f"{page.scheme}://{page.netloc}" if page.netloc else ""
         st.code(f"{base}/shared?{session.SHARE_PARAM}={token}", language=None)
         st.caption("Anyone with this link can read this snapshot. Revoke it under Your data.")
 
