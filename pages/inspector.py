@@ -89,5 +89,6 @@ def choose_imported() -> StreamRecord | None:
 
 
 record = choose_imported() if source == "Import a file" else choose_recorded()
+session.show_stream(record.id if record is not None and source != "Import a file" else None)
 if record is not None:
     render_inspection(inspect(record, redactor), redactor)

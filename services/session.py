@@ -70,6 +70,7 @@ _BAD_URLS = "invalid_agent_urls"
 _HISTORY_SHOWN = "history_shown"
 _WORKSPACE_ID = "workspace_id"
 _LINK_FOLLOWED = "conversation_link_followed"
+_STREAM_SHOWN = "inspector_stream_in_url"
 _STORE_LOAD_ERROR = "store_load_error"
 _RESUME = "resume_replies"  # ids of turns whose reply was streaming when a session ended
 _SELF_TEST = "health_self_test"
@@ -942,15 +943,26 @@ def stream_kept(stream_id: int) -> bool:
 
 
 def take_stream_request() -> int | None:
-    """The stream asked for by `?stream=N` (a reply's Inspect link), removed from the URL
-    so that choosing another stream afterwards is not overridden."""
+    """The stream `?stream=N` names (a reply's Inspect link, a reload, a bookmark), once
+    per value: the page then keeps the URL naming the stream it shows (`show_stream`)."""
     value = st.query_params.get(STREAM_PARAM)
-    if value is None:
+    if value is None or st.session_state.get(_STREAM_SHOWN) == value:
         return None
-    del st.query_params[STREAM_PARAM]
+    st.session_state[_STREAM_SHOWN] = value
     # Stream numbers are small; a long run of digits is not one (and int() refuses
     # more than 4,300 digits with a ValueError).
     return int(value) if value.isascii() and value.isdecimal() and len(value) <= 9 else None
+
+
+def show_stream(stream_id: int | None) -> None:
+    """Keep `?stream=` naming the stream the inspector shows, so a reload lands on it."""
+    if stream_id is None:
+        if STREAM_PARAM in st.query_params:
+            del st.query_params[STREAM_PARAM]
+        return
+    st.session_state[_STREAM_SHOWN] = str(stream_id)
+    if st.query_params.get(STREAM_PARAM) != str(stream_id):
+        st.query_params[STREAM_PARAM] = str(stream_id)
 
 
 def reset_widget(key: str) -> None:

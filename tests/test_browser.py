@@ -12,6 +12,7 @@ tests/browser.py; tests/test_browser_hardening.py pushes harder on the same app.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,7 +101,13 @@ def test_a_replys_inspect_link_opens_its_stream_in_the_same_session(
     stream.wait_for(timeout=REPLY_TIMEOUT * 1000)
     picked = stream.input_value()
     assert picked.startswith("#1 · Book a trip"), picked
-    assert "stream=" not in page.url  # consumed, so picking another stream sticks
+    assert "stream=1" in page.url  # the URL names the stream shown: a reload lands on it
+    stream.click()
+    page.get_by_role("option", name=re.compile(r"^#2 ")).click()  # picking another sticks
+    page.wait_for_function("() => location.search.includes('stream=2')")
+    page.reload()
+    stream.wait_for(timeout=REPLY_TIMEOUT * 1000)
+    assert stream.input_value().startswith("#2 "), stream.input_value()
     page.get_by_role("link", name="Chat").first.click()  # same session: the chat is there
     links.nth(1).wait_for(timeout=REPLY_TIMEOUT * 1000)
     assert links.count() == 2

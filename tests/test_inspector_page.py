@@ -64,9 +64,10 @@ def test_each_chat_reply_links_to_its_own_stream_in_the_inspector(app):
     assert not app.exception
     assert app.selectbox(key="inspector_stream").value == 1
     assert len(app.dataframe[0].value) == first.event_count
-    assert "stream" not in app.query_params  # consumed: choosing another stream sticks
-    app.selectbox(key="inspector_stream").set_value(2).run()
+    assert app.query_params["stream"] == "1"  # the URL names the stream shown
+    app.selectbox(key="inspector_stream").set_value(2).run()  # choosing another sticks
     assert len(app.dataframe[0].value) == second.event_count
+    assert app.query_params["stream"] == "2"
 
 
 def test_a_link_to_a_stream_no_longer_kept_says_so(app, monkeypatch):

@@ -16,8 +16,13 @@ from streamlit.testing.v1 import AppTest
 
 from services import session as session_module
 from services.demo_agent import DemoAgentServer, DemoTiming
+from services.store import Store
 from tests.conftest import APP, close_runtime
-from tests.test_app import last_bubble, send
+from tests.postgres import (  # noqa: F401 - fixtures, found by name
+    postgres_fixture,
+    postgres_url_fixture,
+)
+from tests.test_app import last_bubble, send, shown
 
 
 def open_app(monkeypatch: pytest.MonkeyPatch, url: str, workspace: str) -> AppTest:
@@ -198,3 +203,86 @@ def test_nothing_is_saved_when_the_database_cannot_be_opened_and_chat_goes_on(
     finally:
         close_runtime(at)
 
+
+
+# --- faults: the chat goes on, the sidebar says why history is not being saved -------------
+
+
+def own_store(monkeypatch: pytest.MonkeyPatch, url: str) -> session_module._StoreSlot:
+    """The app's process-wide store, opened on `url` for this test alone."""
+    monkeypatch.setenv("A2A_DATABASE_URL", url)
+    slot = session_module._StoreSlot()
+    monkeypatch.setattr(session_module, "_store_slot", lambda: slot)
+    return slot
+
+
+def sidebar_warnings(at: AppTest) -> list[str]:
+    return [shown(w.value) for w in at.sidebar.warning]
+
+
+def test_postgres_stopped_mid_conversation_then_back_loses_nothing(
+    monkeypatch, demo_agent, postgres, postgres_url, workspace
+):
+    slot = own_store(monkeypatch, postgres_url)
+    at = open_app(monkeypatch, demo_agent.url, workspace)
+    try:
+        send(at, "My name is Ada")
+        assert slot.store is not None and slot.store.flush(10)
+        postgres.stop()
+        try:
+            send(at, "What is my name?")  # the chat goes on in memory
+            assert not at.exception and "Your name is Ada" in last_bubble(at)
+            assert not slot.store.flush(3)
+            at.run()
+            assert any("cannot be reached" in w for w in sidebar_warnings(at)), at.sidebar
+        finally:
+            postgres.start()
+        assert slot.store.flush(30)  # it caught up
+        at.run()
+        assert not sidebar_warnings(at)
+    finally:
+        close_runtime(at)
+    again = open_app(monkeypatch, demo_agent.url, workspace)  # a reload: all of it is there
+    try:
+        assert [m.name for m in again.chat_message] == ["user", "assistant"] * 2
+        assert "Your name is Ada" in last_bubble(again)
+    finally:
+        close_runtime(again)
+        slot.store.close()
+
+
+def test_a_read_only_database_keeps_the_chat_going_and_says_so(
+    monkeypatch, demo_agent, tmp_path, workspace
+):
+    path = tmp_path / "workspace.db"
+    Store(f"sqlite:///{path}").close()  # a database at the current schema
+    slot = own_store(monkeypatch, f"sqlite:///file:{path}?mode=ro&uri=true")
+    at = open_app(monkeypatch, demo_agent.url, workspace)
+    try:
+        send(at, "hello")
+        assert "You said" in last_bubble(at)
+        assert slot.store is not None and not slot.store.flush(3)
+        at.run()
+        assert any("read-only" in w for w in sidebar_warnings(at)), sidebar_warnings(at)
+        send(at, "hello again")
+        assert "You said" in last_bubble(at)
+    finally:
+        close_runtime(at)
+        if slot.store is not None:
+            slot.store.close()
+
+
+def test_a_damaged_database_file_gets_one_sentence_and_the_chat_goes_on(
+    monkeypatch, demo_agent, tmp_path, workspace
+):
+    path = tmp_path / "workspace.db"
+    path.write_bytes(b"this is not a database " * 1_000)
+    own_store(monkeypatch, f"sqlite:///{path}")
+    at = open_app(monkeypatch, demo_agent.url, workspace)
+    try:
+        assert not at.exception
+        assert any("damaged or is not a database" in w for w in sidebar_warnings(at))
+        send(at, "hello")
+        assert "You said" in last_bubble(at)
+    finally:
+        close_runtime(at)
