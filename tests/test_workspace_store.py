@@ -286,3 +286,29 @@ def test_a_damaged_database_file_gets_one_sentence_and_the_chat_goes_on(
         assert "You said" in last_bubble(at)
     finally:
         close_runtime(at)
+
+
+def test_a_signed_in_person_has_one_workspace_in_every_browser(monkeypatch, demo_agent):
+    person = {"is_logged_in": True, "iss": "https://accounts.example", "sub": secrets.token_hex(6)}
+
+    def signed_in(user: dict[str, object]) -> AppTest:
+        monkeypatch.setenv("A2A_AGENT_URL", demo_agent.url)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.user = dict(user)
+        return at.run()
+
+    first = signed_in(person)  # one browser (no cookie involved: the sign-in decides)
+    try:
+        send(first, "I signed in")
+        flush(first)
+        assert first.session_state["workspace_id"].startswith("user-")
+    finally:
+        close_runtime(first)
+    elsewhere = signed_in(person)  # another browser, the same person
+    someone_else = signed_in({**person, "sub": "another-person"})
+    try:
+        assert [m.markdown[0].value for m in elsewhere.chat_message[:1]] == ["I signed in"]
+        assert not someone_else.chat_message
+    finally:
+        close_runtime(elsewhere)
+        close_runtime(someone_else)
