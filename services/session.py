@@ -416,7 +416,7 @@ def _load_saved(space: Workspace) -> None:
     unfinished = restore(space, saved)
     st.session_state[_RESUME] = {
         t.id for e in space.agents.values() for c in e.conversations for t in c.turns
-        if t.reply is not None and t.reply in unfinished
+        if t.reply is not None and any(t.reply is u for u in unfinished)
     }  # fmt: skip
     recorder().restore(saved.streams)
 

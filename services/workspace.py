@@ -166,7 +166,7 @@ def restore(space: Workspace, saved: SavedWorkspace) -> list[Reply]:
 
     Agents the operator configures keep their settings from configuration; agents a user
     added come back without credentials (those never leave the session that typed them).
-    Returns the replies that were still streaming when their session ended, to resume.
+    Returns each conversation's last reply whose task had not ended, to resume.
     """
     demo = next((e.url for e in space.agents.values() if e.source == "demo"), "")
     by_stored = {DEMO_ALIAS: demo} if demo else {}
@@ -191,8 +191,10 @@ def restore(space: Workspace, saved: SavedWorkspace) -> list[Reply]:
         if not any(c.id == owner.current_conversation for c in owner.conversations):
             owner.current_conversation = owner.conversations[-1].id
         for conversation in kept_conversations:
+            # Its task had not ended when the reply's session did (cut off mid-stream,
+            # or its stream closed with the runtime of a session that went away).
             last = conversation.last_reply
-            if last is not None and last.ended_at is None and last.can_reconnect:
+            if last is not None and last.can_reconnect:
                 unfinished.append(last)
     if live_url(saved.current_agent) in space.agents:
         space.current = live_url(saved.current_agent)
