@@ -440,7 +440,11 @@ def _save_conversation(conversation: Conversation, *, turns_too: bool = False) -
     kept, entry = store(), current_agent()
     if kept is not None and entry is not None:
         kept.save_conversation(
-            workspace_id(), stored_url(entry), conversation, turns_too=turns_too
+            workspace_id(),
+            stored_url(entry),
+            conversation,
+            turns_too=turns_too,
+            redact=redactor().text,
         )
         _save_selection()
 
@@ -449,7 +453,8 @@ def _save_turn(conversation: Conversation, index: int, *, wait: float = 0.0) -> 
     kept = store()
     if kept is None:
         return
-    written = kept.save_turn(workspace_id(), conversation.id, conversation.turns[index], index)
+    turn = conversation.turns[index]
+    written = kept.save_turn(workspace_id(), conversation.id, turn, index, redact=redactor().text)
     if wait:
         try:
             written.result(timeout=wait)

@@ -312,3 +312,23 @@ def test_a_signed_in_person_has_one_workspace_in_every_browser(monkeypatch, demo
     finally:
         close_runtime(elsewhere)
         close_runtime(someone_else)
+
+
+def test_the_database_never_holds_a_secret_even_one_an_agent_echoes(
+    monkeypatch, demo_agent, tmp_path, workspace
+):
+    token = f"tok-{secrets.token_hex(8)}"
+    monkeypatch.setenv("A2A_AGENT_TOKEN", token)
+    path = tmp_path / "workspace.db"
+    slot = own_store(monkeypatch, f"sqlite:///{path}")
+    at = open_app(monkeypatch, demo_agent.url, workspace)
+    try:
+        send(at, f"my token is {token}")  # the demo agent echoes what it was told
+        assert token in "\n".join(m.value for m in at.chat_message[-1].markdown)
+        assert slot.store is not None and slot.store.flush(10)
+        slot.store.close()
+        files = [path, path.with_name(path.name + "-wal")]
+        assert all(token.encode() not in f.read_bytes() for f in files if f.exists())
+        assert b"[redacted]" in b"".join(f.read_bytes() for f in files if f.exists())
+    finally:
+        close_runtime(at)

@@ -50,4 +50,10 @@ class ReplyWriter:
             self.store.save_stream(self.workspace_id, record.id, record.started_wall, jsonl)
 
     def _write_turn(self) -> None:
-        self.store.save_turn(self.workspace_id, self.conversation_id, self.turn, self.index)
+        self.store.save_turn(
+            self.workspace_id,
+            self.conversation_id,
+            self.turn,
+            self.index,
+            redact=self.recorder.redactor.text,
+        )

@@ -415,9 +415,11 @@ class Store:
         conversation: Conversation,
         *,
         turns_too: bool = False,
+        redact: Callable[[str], str] | None = None,
     ) -> Future[None]:
-        """The conversation's settings and title (and, with `turns_too`, every turn)."""
-        document = _conversation_document(conversation)
+        """The conversation's settings and title (and, with `turns_too`, every turn).
+        `redact` masks the session's secrets in what is written (see `save_turn`)."""
+        document = (redact or str)(_conversation_document(conversation))
         now = time.time()
         values = {
             "workspace_id": workspace_id,
@@ -433,14 +435,21 @@ class Store:
         )
         if turns_too:
             for index, turn in enumerate(conversation.turns):
-                done = self.save_turn(workspace_id, conversation.id, turn, index)
+                done = self.save_turn(workspace_id, conversation.id, turn, index, redact=redact)
         return done
 
     def save_turn(
-        self, workspace_id: str, conversation_id: str, turn: Turn, seq: int
+        self,
+        workspace_id: str,
+        conversation_id: str,
+        turn: Turn,
+        seq: int,
+        *,
+        redact: Callable[[str], str] | None = None,
     ) -> Future[None]:
-        """Queue turn number `seq` of a conversation (its latest content wins)."""
-        document = _turn_document(turn, self.limits.file_bytes)
+        """Queue turn number `seq` of a conversation (its latest content wins). `redact`
+        masks secrets (a token an agent echoed back): the database never holds one."""
+        document = (redact or str)(_turn_document(turn, self.limits.file_bytes))
         values = {
             "workspace_id": workspace_id,
             "conversation_id": conversation_id,
