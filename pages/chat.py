@@ -14,7 +14,7 @@ from services import session
 from services.errors import AppError
 from services.replies import PartView, Reply, ReplyEvent
 from services.runtime import EventStream
-from services.safe_text import plain
+from services.safe_text import code, plain
 from services.uploads import Upload, accepts_files, check_uploads, to_parts
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ st.title("Chat", anchor=False)
 if link_problem:
     st.info(link_problem, icon=":material/link_off:")
 if info is not None:
-    st.caption(f"with **{plain(info.name[:200])}** at {plain(session.agent_url())}")
+    st.caption(f"with **{plain(info.name[:200])}** at {code(session.agent_url())}")
     render_conversation_menu(info)
 else:
     st.info("Connect to an agent in the sidebar to start chatting.", icon=":material/link:")

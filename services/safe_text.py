@@ -29,7 +29,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.image import image as _image_rule
 
-__all__ = ["IMAGE_ICON", "link", "plain", "safe_markdown"]
+__all__ = ["IMAGE_ICON", "code", "link", "plain", "safe_markdown"]
 
 IMAGE_ICON = ":material/image:"
 _BANG = "!["
@@ -37,7 +37,8 @@ _INVISIBLE_BREAK = "!\u200b["  # a zero-width space: shows as "![", parses as te
 # What markdown (and Streamlit's own syntax) acts on anywhere in a line; brackets escaped,
 # "(", ")" and "!" can no longer make a link or an image, so they stay as they are.
 _INLINE_SYNTAX = re.compile(r"([\\`*_{}\[\]<>~$|])")
-_DIRECTIVE = re.compile(r":(?=[0-9A-Za-z])")  # :red[...], :material/icon:, :emoji:
+# :red[...], :material/icon:, :emoji: (a digit after a colon is a port: "host:8080")
+_DIRECTIVE = re.compile(r":(?=[A-Za-z])")
 # A list item, heading or rule at the start: its marker must be followed by a space or end.
 _BLOCK_START = re.compile(r"(\d{1,9}[.)]|[#+\-=]+)(?=\s|$)")
 _FOUND = "a2a_images"  # env key: (id of an inline token's content, offset) of each image
@@ -107,6 +108,14 @@ def plain(text: str) -> str:
         return text
     marker = start.end() - 1  # "1." -> "1\.", "# " -> "\# "
     return f"{text[:marker]}\\{text[marker:]}"
+
+
+def code(text: str) -> str:
+    """`text` (a URL, an id) as inline code: shown exactly, never linked or formatted."""
+    text = " ".join(text.split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def link(label: str, url: str) -> str:

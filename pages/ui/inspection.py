@@ -11,7 +11,7 @@ import streamlit as st
 from services.capture import Exchange
 from services.inspection import Inspection, Row, Summary, export_jsonl
 from services.redact import Redactor
-from services.safe_text import plain
+from services.safe_text import code, plain
 
 KIND_COLORS = {
     "task": "#4F46E5",
@@ -37,7 +37,7 @@ def render_inspection(ins: Inspection, redactor: Redactor, *, live: bool = False
     started = datetime.fromtimestamp(record.started_wall).strftime("%H:%M:%S")
     st.caption(
         f"**{_short(record.label) or '(imported)'}** · sent {started} to "
-        f"{_short(record.agent_url)} · {_short(record.binding, 20) or '?'} · "
+        f"{code(record.agent_url[:200])} · {_short(record.binding, 20) or '?'} · "
         f"A2A {_short(record.protocol_version, 20) or '?'}"
         + (" · :orange[live]" if live else "")
     )
@@ -179,7 +179,7 @@ def _render_exchanges(exchanges: list[Exchange]) -> None:
         method = exchange.rpc_method or exchange.url
         status = f"{exchange.status} {exchange.reason}".strip() or "no response"
         with st.expander(_short(f"{exchange.method} {method} → {status}")):
-            st.caption(_short(exchange.url, 500))
+            st.caption(code(exchange.url[:500]))
             if exchange.error:
                 st.error(_short(exchange.error, 1_000))
             request, response = st.columns(2)
