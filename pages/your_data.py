@@ -39,8 +39,7 @@ for entry in session.agents():
         row = st.container(horizontal=True, vertical_alignment="center")
         row.caption(f"{plain(conversation.label)} · {len(conversation.turns)} messages")
         if row.button("Delete", key=f"data_delete_{conversation.id}", icon=":material/delete:"):
-            session.select_agent(entry.url)
-            session.delete_conversation(conversation.id)
+            session.delete_conversation(conversation.id, entry.url)
             st.rerun()
 
 st.subheader("Shared links", anchor=False)

@@ -770,10 +770,10 @@ def rename_conversation(conversation_id: str, title: str) -> None:
         _save_conversation(entry.conversation)
 
 
-def delete_conversation(conversation_id: str) -> None:
-    """Delete it here and, for good, from the store."""
+def delete_conversation(conversation_id: str, agent_url: str = "") -> None:
+    """Delete it (the current agent's, or `agent_url`'s) here and, for good, in the store."""
     stop_reply()
-    if entry := current_agent():
+    if entry := (workspace().agents.get(agent_url) if agent_url else current_agent()):
         entry.delete_conversation(conversation_id)
         if (kept := store()) is not None:
             kept.delete_conversation(workspace_id(), conversation_id)
