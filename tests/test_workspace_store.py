@@ -332,3 +332,62 @@ def test_the_database_never_holds_a_secret_even_one_an_agent_echoes(
         assert b"[redacted]" in b"".join(f.read_bytes() for f in files if f.exists())
     finally:
         close_runtime(at)
+
+
+def test_your_data_exports_deletes_for_good_and_forgets(monkeypatch, demo_agent, workspace):
+    import json
+
+    at = open_app(monkeypatch, demo_agent.url, workspace)
+    try:
+        send(at, "first talk")
+        next(b for b in at.button if b.label == "New conversation").click().run()
+        send(at, "second talk")
+        at.switch_page("pages/your_data.py").run()
+        assert not at.exception
+        flush(at)
+        exported = json.loads(export_of(workspace))  # what the page's download makes
+        assert exported["format"] == "a2a-streamlit/workspace@1"
+        texts = [c["conversation"]["turns"][0]["text"] for c in exported["conversations"]]
+        assert texts == ["first talk", "second talk"]
+        first_id = exported["conversations"][0]["conversation"]["id"]
+        at.button(key=f"data_delete_{first_id}").click().run()
+        flush(at)
+    finally:
+        close_runtime(at)
+
+    again = open_app(monkeypatch, demo_agent.url, workspace)  # deleted for good
+    try:
+        assert [m.markdown[0].value for m in again.chat_message[:1]] == ["second talk"]
+        radio = [o for r in again.radio for o in r.options]
+        assert not any("first talk" in o for o in radio), radio
+        again.switch_page("pages/your_data.py").run()
+        again.checkbox(key="data_forget_sure").check().run()
+        again.button(key="data_forget").click().run()
+        assert not again.exception
+        flush(again)
+    finally:
+        close_runtime(again)
+
+    forgotten = open_app(monkeypatch, demo_agent.url, workspace)
+    try:
+        assert not forgotten.chat_message
+    finally:
+        close_runtime(forgotten)
+
+
+def export_of(workspace: str) -> str:
+    """What "Export the whole workspace" downloads for `workspace` (the download is made
+    when clicked, which AppTest cannot do: a session of that workspace makes it here)."""
+
+    def script() -> None:
+        import streamlit as st
+
+        from services import session
+
+        st.code(session.export_workspace())
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.session_state["workspace_id"] = workspace
+    at.run()
+    assert not at.exception
+    return str(at.code[0].value)
