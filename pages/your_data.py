@@ -14,8 +14,9 @@ from services.store import StoreError
 st.title("Your data", anchor=False)
 kept = session.store()
 st.markdown(f"This workspace is {session.workspace_kind()}.")
-if kept is not None:
-    st.caption(f"Kept in {plain(kept.where)}.")
+if kept is not None:  # the kind of database, not its path or host: every visitor sees this
+    where = "a SQLite file on this server" if kept.dialect == "sqlite" else "a PostgreSQL database"
+    st.caption(f"Kept in {where}.")
 if problem := session.store_problem():
     show_error(problem, icon=":material/cloud_off:")
 

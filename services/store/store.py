@@ -586,8 +586,10 @@ class Store:
         out = []
         for row in rows:
             title = ""
-            try:
-                title = str(json.loads(row.document)["conversation"].get("title") or "")
+            try:  # the snapshot's title, else its first message (as the chat labels it)
+                shared = json.loads(row.document)["conversation"]
+                first = next((t.get("text") for t in shared.get("turns", []) if t.get("text")), "")
+                title = str(shared.get("title") or first or "")[:60]
             except (ValueError, KeyError, TypeError, AttributeError):
                 pass
             out.append(Share(row.token, row.conversation_id, title, row.created_at,
