@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 from a2a.auth.user import User
@@ -84,7 +85,7 @@ from a2a.utils.constants import (
     TransportProtocol,
 )
 from anyio.from_thread import start_blocking_portal
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -931,6 +932,13 @@ def _failed_by_restart(task: Task) -> Task:
     return task
 
 
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 class _PersistentTaskStore(TaskStore):
     """A DatabaseTaskStore whose engine is made, prepared and disposed by the app's lifespan.
 
@@ -944,6 +952,10 @@ class _PersistentTaskStore(TaskStore):
 
     async def open(self) -> None:
         engine = create_async_engine(self._url)
+        if engine.dialect.name == "sqlite":
+            # Many visitors' tasks are written at once: wait for the lock instead of failing
+            # ("database is locked"), and let readers go on while one writes (WAL).
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         store = _DemoTaskStore(engine)
         try:
             await store.initialize()
