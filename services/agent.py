@@ -34,6 +34,7 @@ from a2a.types.a2a_pb2 import (
 from a2a.utils.constants import TransportProtocol
 from google.protobuf.json_format import MessageToDict, ParseError
 
+from services import a2a_client
 from services.capture import capturing
 from services.card_check import CardWarning, card_differences, check_card
 from services.errors import (
@@ -238,10 +239,11 @@ async def aconnect(
     `binding` ("JSONRPC" or "HTTP+JSON") overrides the card's preference; `extended`
     also fetches the extended card when the agent offers one (callers with credentials).
     """
-    card, card_url, raw = await aresolve_card(runtime.http, url)
+    http = await a2a_client.ahttp(runtime)
+    card, card_url, raw = await aresolve_card(http, url)
     info = _info(url, card_url, card, raw, binding)
     config = ClientConfig(
-        httpx_client=runtime.http,
+        httpx_client=http,
         streaming=True,
         # Without streaming, ask for the task at once and poll it, so progress shows.
         polling=not card.capabilities.streaming,
@@ -256,10 +258,11 @@ async def aconnect(
         ) from error
     if extended and info.extended_card:
         info = await _with_extended_card(client, url, info)
-    previous = runtime.connections.pop(url, None)
+    connections = await a2a_client.aconnections(runtime)
+    previous = connections.pop(url, None)
     if previous is not None:
         await previous.client.close()
-    runtime.connections[url] = AgentConnection(info, card, client)
+    connections[url] = AgentConnection(info, card, client)
     return info
 
 
@@ -282,9 +285,10 @@ async def _with_extended_card(client: Client, url: str, info: AgentInfo) -> Agen
 async def connection_for(runtime: SessionRuntime, url: str) -> AgentConnection:
     """The agent's client on this runtime's loop, connecting first if needed."""
     # After a runtime rebuild the new loop has no clients yet: connect again.
-    if url not in runtime.connections:
+    connections = await a2a_client.aconnections(runtime)
+    if url not in connections:
         await aconnect(runtime, url)
-    return runtime.connections[url]
+    return connections[url]
 
 
 def _user_message(text: str, context_id: str, task_id: str, files: list[PartView]) -> Message:
@@ -328,7 +332,8 @@ async def astream_reply(
     """Send `text` and yield the reply's events; non-streaming agents are polled."""
     connection = await connection_for(runtime, url)
     info = connection.info
-    record = runtime.recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
+    recorder = await a2a_client.arecorder(runtime)
+    record = recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
     request = (options or SendOptions()).request(text)
     last: ReplyEvent | None = None
     error = ""

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from services import agent
+from services import a2a_client, agent
 from services.errors import AppError
 from services.runtime import PUMP_TASK_NAME, SessionRuntime, all_runtimes
 
@@ -174,7 +174,7 @@ def _loop_facts(runtime: SessionRuntime) -> tuple[tuple[str, ...], int, int]:
             if task is not me and not task.done() and "run_portal" not in task.get_name()
         )
     )
-    open_, idle = runtime.transport.connection_counts()
+    open_, idle = a2a_client.pool_counts(runtime)
     return tasks, open_, idle
 
 

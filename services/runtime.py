@@ -1,11 +1,16 @@
 """One long-lived event loop per browser session, reached through an anyio portal.
 
-Why: httpx and a2a-sdk clients belong to the loop that first used them, while
-Streamlit reruns the script on fresh threads. `asyncio.run` per call makes and closes
-a loop each time, so a kept client meets "Event loop is closed" on the next rerun.
-Here every loop-bound object (the session's httpx client, its a2a-sdk clients, the
-stream being read) is created, used and closed on the runtime's own loop thread, and
-the script thread reaches it through `anyio.from_thread.BlockingPortal`.
+Why: async clients (httpx, database drivers, SDKs) belong to the loop that first used
+them, while Streamlit reruns the script on fresh threads. `asyncio.run` per call makes
+and closes a loop each time, so a kept client meets "Event loop is closed" on the next
+rerun. Here every loop-bound object is a `Resource`: created lazily on the runtime's own
+loop thread the first time it is asked for, used there, and closed there (in reverse
+order of creation) when the runtime closes. The script thread reaches the loop through
+`anyio.from_thread.BlockingPortal`.
+
+This module knows loops, portals, resources and streams, and nothing about A2A: the
+A2A layer (`services.a2a_client`) plugs in through `Resource`. A fork for another async
+app copies this one file.
 
 Streaming uses one pump task per stream that owns the async iterator and feeds a
 thread-safe queue; the script thread reads the queue in short slices (see
@@ -28,25 +33,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-
-from services.allowlist import AllowList
-from services.capture import CapturingTransport, TrafficRecorder
-from services.redact import Redactor
-
-if TYPE_CHECKING:
-    from services.agent import AgentConnection
 
 __all__ = [
     "EventStream",
+    "Resource",
     "all_runtimes",
     "SessionRuntime",
     "live_runtimes",
     "name_native_thread",
-    "DEFAULT_TIMEOUT",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,9 +51,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 THREAD_PREFIX = "a2a-session"
-# A stream that sends nothing for `read` seconds is broken; the slow demo task sends
-# every second, real agents that think for a while still fit.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=10.0, pool=10.0)
 # How long the script thread waits on the queue before it lets Streamlit check for a
 # rerun or Stop (FIELD-NOTES: such a consumer stops 20-25 ms after the request).
 WAIT_SLICE = 0.05
@@ -81,6 +75,25 @@ def live_runtimes() -> list[SessionRuntime]:
     return [r for r in all_runtimes() if not r.closed]
 
 
+async def _no_close(value: object) -> None:
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class Resource(Generic[T]):
+    """A typed key for a loop-bound object: how to make it, and how to close it.
+
+    `factory(runtime)` runs on the runtime's loop the first time the resource is asked
+    for (it may ask the runtime for other resources); `close(value)` runs on the loop
+    when the runtime closes. Keys are compared by `name`: `SessionRuntime.register` puts
+    another factory behind a name for one runtime (its settings, say).
+    """
+
+    name: str
+    factory: Callable[[SessionRuntime], Awaitable[T]]
+    close: Callable[[T], Awaitable[None]] = _no_close
+
+
 @dataclass
 class _LoopState:
     """What a runtime owns, kept apart from it so the finalizer can close it."""
@@ -88,9 +101,11 @@ class _LoopState:
     stack: ExitStack
     portal: BlockingPortal
     thread: threading.Thread
-    http: httpx.AsyncClient | None = None
-    transport: CapturingTransport | None = None
-    connections: dict[str, AgentConnection] = field(default_factory=dict)
+    # Touched on the loop thread only (the script thread just reads `values`).
+    registered: dict[str, Resource[Any]] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    opened: list[tuple[Resource[Any], Any]] = field(default_factory=list)  # creation order
+    creating: dict[str, asyncio.Lock] = field(default_factory=dict)
     stream: EventStream[Any] | None = None
     closed: bool = False
     closed_at: float | None = None
@@ -98,19 +113,9 @@ class _LoopState:
 
 
 class SessionRuntime:
-    """A browser session's event loop thread, its portal and its loop-bound clients."""
+    """A browser session's event loop thread, its portal and its loop-bound resources."""
 
-    def __init__(
-        self,
-        *,
-        label: str = "",
-        session_id: str = "",
-        generation: int = 0,
-        recorder: TrafficRecorder | None = None,
-        auth: httpx.Auth | None = None,
-        allow: AllowList | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-    ) -> None:
+    def __init__(self, *, label: str = "", session_id: str = "", generation: int = 0) -> None:
         self.number = next(_ids)
         self.label = label or f"r{self.number}"
         self.session_id = session_id or self.label
@@ -118,16 +123,12 @@ class SessionRuntime:
         self.name = f"{THREAD_PREFIX}-{self.label}"
         self.created_at = time.monotonic()
         self.errors: deque[str] = deque(maxlen=20)  # the last errors its streams met
-        # Plain data, so it may outlive this runtime (the session keeps it across rebuilds).
-        self.recorder = recorder or TrafficRecorder()
-        stack = ExitStack()
-        portal = stack.enter_context(start_blocking_portal(name=self.name))
-        thread = portal.call(name_native_thread, self.name)
-        self.loop: asyncio.AbstractEventLoop = portal.call(asyncio.get_running_loop)
-        self._state = _LoopState(stack=stack, portal=portal, thread=thread)
-        self._state.http, self._state.transport = portal.call(
-            _new_http_client, self.recorder.redactor, auth, allow, timeout
-        )
+        # pop_all() only once every step worked: a failed start stops the portal again.
+        with ExitStack() as stack:
+            portal = stack.enter_context(start_blocking_portal(name=self.name))
+            thread = portal.call(name_native_thread, self.name)
+            self.loop: asyncio.AbstractEventLoop = portal.call(asyncio.get_running_loop)
+            self._state = _LoopState(stack=stack.pop_all(), portal=portal, thread=thread)
         # Runs on close(), on garbage collection, and at interpreter exit (atexit),
         # so a forgotten runtime can never keep the process from ending.
         self._finalizer = weakref.finalize(self, _shutdown, self._state)
@@ -159,23 +160,6 @@ class SessionRuntime:
         return self._state.portal
 
     @property
-    def http(self) -> httpx.AsyncClient:
-        """The session's one httpx client: use it on this runtime's loop only."""
-        assert self._state.http is not None
-        return self._state.http
-
-    @property
-    def transport(self) -> CapturingTransport:
-        """The http client's transport (records traffic, knows its connection pool)."""
-        assert self._state.transport is not None
-        return self._state.transport
-
-    @property
-    def connections(self) -> dict[str, AgentConnection]:
-        """a2a-sdk clients by agent URL: touch them on this runtime's loop only."""
-        return self._state.connections
-
-    @property
     def active_stream(self) -> EventStream[Any] | None:
         stream = self._state.stream
         return stream if stream is not None and not stream.done else None
@@ -201,10 +185,61 @@ class SessionRuntime:
             previous.cancel()
         return stream
 
+    # --- resources ---------------------------------------------------------------
+
+    def register(self, resource: Resource[T]) -> None:
+        """Make `resource` the one this runtime creates for its name (before first use)."""
+        self._state.portal.call(self._aregister, resource)
+
+    async def _aregister(self, resource: Resource[T]) -> None:
+        if resource.name in self._state.values:
+            raise ValueError(f"resource {resource.name!r} already exists on {self.name}")
+        self._state.registered[resource.name] = resource
+
+    def get(self, resource: Resource[T]) -> T:
+        """The resource's value, created on the loop if this is the first ask (blocks)."""
+        if resource.name in self._state.values:
+            return self._state.values[resource.name]
+        return self._state.portal.call(self.aget, resource)
+
+    def peek(self, resource: Resource[T]) -> T | None:
+        """The resource's value if it was created (and not closed), else None."""
+        value: T | None = self._state.values.get(resource.name)
+        return value
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """The names of the resources open now, in order of creation."""
+        return tuple(r.name for r, _ in list(self._state.opened))
+
+    async def aget(self, resource: Resource[T]) -> T:
+        """`get` on the runtime's loop: creates the resource once, here, if needed."""
+        state, name = self._state, resource.name
+        if name in state.values:
+            return state.values[name]
+        if threading.current_thread() is not state.thread:
+            raise RuntimeError(f"{self.name}: aget() runs on the runtime's loop only")
+        # One creation per name, even if two tasks ask at once (a factory may await).
+        lock = state.creating.setdefault(name, asyncio.Lock())
+        async with lock:
+            if name in state.values:
+                return state.values[name]
+            if state.closed:
+                raise RuntimeError(f"{self.name} is closed")
+            chosen: Resource[T] = state.registered.get(name, resource)
+            value = await chosen.factory(self)  # raises: nothing was kept
+            if state.closed:  # closed while the factory ran: nobody will close it later
+                await chosen.close(value)
+                raise RuntimeError(f"{self.name} is closed")
+            state.registered[name] = chosen
+            state.opened.append((chosen, value))
+            state.values[name] = value
+            return value
+
     # --- ending ------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close clients on their loop, cancel pending tasks, end the thread (blocks)."""
+        """Close resources on their loop, cancel pending tasks, end the thread (blocks)."""
         self._finalizer()
 
     def close_soon(self) -> None:
@@ -232,53 +267,17 @@ def name_native_thread(name: str) -> threading.Thread:
     return threading.current_thread()
 
 
-async def _new_http_client(
-    redactor: Redactor,
-    auth: httpx.Auth | None,
-    allow: AllowList | None,
-    limits: httpx.Timeout,
-) -> tuple[httpx.AsyncClient, CapturingTransport]:
-    # Created on the loop that will use it; its transport records A2A traffic. Request
-    # hooks run on every redirect hop, so the allow list (first: a refused address gets
-    # nothing) and the credentials see each hop. httpx runs an `auth=` once per send and
-    # then follows redirects with the first hop's headers, so `auth` runs as a hook too.
-    async def authenticate(request: httpx.Request) -> None:
-        assert auth is not None
-        flow = auth.async_auth_flow(request)
-        try:
-            prepared = await flow.__anext__()
-        finally:
-            await flow.aclose()
-        if prepared is not request:
-            request.headers = prepared.headers
-
-    hooks: list[Callable[[httpx.Request], Awaitable[None]]] = []
-    if allow:
-        hooks.append(allow.guard)
-    if auth is not None:
-        hooks.append(authenticate)
-    transport = CapturingTransport(httpx.AsyncHTTPTransport(), redactor)
-    client = httpx.AsyncClient(
-        transport=transport,
-        timeout=limits,
-        follow_redirects=True,
-        max_redirects=5,
-        event_hooks={"request": hooks},
-    )
-    return client, transport
-
-
-async def _close_clients(state: _LoopState) -> None:
+async def _close_resources(state: _LoopState) -> None:
+    """Cancel the stream, then close every resource in reverse order of creation."""
     if state.stream is not None:
         state.stream.cancel()
-    for connection in list(state.connections.values()):
+    while state.opened:
+        resource, value = state.opened.pop()
+        state.values.pop(resource.name, None)
         try:
-            await connection.client.close()
-        except Exception:  # noqa: BLE001 - closing: log and go on
-            log.debug("closing an a2a client failed", exc_info=True)
-    state.connections.clear()
-    if state.http is not None:
-        await state.http.aclose()
+            await resource.close(value)
+        except Exception:  # noqa: BLE001 - closing: log and try the next one
+            log.warning("closing resource %r failed", resource.name, exc_info=True)
 
 
 def _shutdown(state: _LoopState) -> None:
@@ -293,9 +292,9 @@ def _shutdown(state: _LoopState) -> None:
         return
     portal = state.portal
     try:
-        portal.start_task_soon(_close_clients, state).result(timeout=CLOSE_TIMEOUT)
+        portal.start_task_soon(_close_resources, state).result(timeout=CLOSE_TIMEOUT)
     except Exception:  # noqa: BLE001 - the loop may already be gone
-        log.debug("closing clients failed", exc_info=True)
+        log.debug("closing resources failed", exc_info=True)
     try:
         # Cancel whatever is still pending instead of waiting for it (FIELD-NOTES).
         portal.call(portal.stop, True)

@@ -23,7 +23,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from services import agent, health, tasks
+from services import a2a_client, agent, health, tasks
 from services.allowlist import AllowList
 from services.auth import Credentials, OriginCredentials
 from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
@@ -105,6 +105,9 @@ def runtime() -> SessionRuntime:
             label=session_id.replace(" ", "-")[:8],
             session_id=session_id,
             generation=rebuilds,
+        )
+        a2a_client.configure(
+            current,
             recorder=recorder(),
             auth=_origin_credentials(),
             allow=allow_list(),

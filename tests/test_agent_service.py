@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from services import agent
+from services import a2a_client, agent
 from services.auth import Credentials, OriginCredentials
 from services.demo_agent import LONG_ANSWER, DemoAgentServer, LoopbackServer, build_app
 from services.errors import (
@@ -219,7 +219,7 @@ def test_a_configured_token_goes_to_its_agent_only(demo_agent):
     other = LoopbackServer(header_spy(lambda url: build_app(url, FAST), seen_other))
     credentials = OriginCredentials()
     credentials.set(mine.url, Credentials(bearer_token="tok-abc123"))
-    runtime = SessionRuntime(label="auth", auth=credentials)
+    runtime = a2a_client.configure(SessionRuntime(label="auth"), auth=credentials)
     try:
         for server in (mine, other):
             list(agent.send_message(runtime, server.url, "hello"))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import agent
+from services import a2a_client, agent
 from services.demo_agent import DemoAgentServer, DemoAuth, LoopbackServer, build_app, chart_png
 from services.replies import Reply
 from services.runtime import SessionRuntime
@@ -185,7 +185,7 @@ def test_bearer_and_api_key_auth_and_the_extended_card(monkeypatch):
 
         creds = OriginCredentials()
         creds.set(server.url, Credentials(api_key="key-auth-7772"))
-        rt = SessionRuntime(label="apikey", auth=creds)
+        rt = a2a_client.configure(SessionRuntime(label="apikey"), auth=creds)
         try:
             reply = Reply()
             for event in agent.send_message(rt, server.url, "hello"):

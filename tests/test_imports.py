@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import agent
+from services import a2a_client, agent
 from services.agent import SendOptions
 from services.demo_agent import DemoAgentServer
 from services.formats import MAX_DEPTH
@@ -46,8 +46,8 @@ def real_exports(url: str) -> tuple[str, str]:
         for event in agent.send_message(runtime, url, "Generate a sales report", options=options):
             reply.apply(event)
         reply.finish()
-        record = runtime.recorder.streams()[-1]
-        stream = export_jsonl(record, runtime.recorder.redactor)
+        record = a2a_client.recorder(runtime).streams()[-1]
+        stream = export_jsonl(record, a2a_client.recorder(runtime).redactor)
         return export_conversation(conv, url), stream
     finally:
         runtime.close()

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from services import agent
+from services import a2a_client, agent
 from services.capture import TrafficRecorder
 from services.demo_agent import LoopbackServer
 from services.errors import AppError
@@ -71,7 +71,7 @@ def record_of(runtime: SessionRuntime, url: str, text: str = "go"):
             received.append(event)
     except AppError:
         pass
-    return runtime.recorder.streams()[-1], received
+    return a2a_client.recorder(runtime).streams()[-1], received
 
 
 @pytest.mark.parametrize(("rule", "script", "index"), VIOLATIONS)
@@ -122,7 +122,7 @@ def test_the_exchange_is_recorded_with_headers_and_body(runtime, demo_agent):
 
 def test_memory_is_bounded_per_session_and_per_stream(demo_agent):
     recorder = TrafficRecorder(max_streams=3, max_bytes=4_000)
-    runtime = SessionRuntime(label="bounded", recorder=recorder)
+    runtime = a2a_client.configure(SessionRuntime(label="bounded"), recorder=recorder)
     try:
         for number in range(5):
             record_of(runtime, demo_agent.url, f"hello {number}")
@@ -174,7 +174,9 @@ def test_an_imported_broken_stream_is_validated_too(runtime):
 
 def test_secrets_are_masked_in_captured_headers_and_exports(demo_agent):
     token = "sk-test-7f3a9c1e5b"
-    runtime = SessionRuntime(label="secret", recorder=TrafficRecorder(Redactor([token])))
+    runtime = a2a_client.configure(
+        SessionRuntime(label="secret"), recorder=TrafficRecorder(Redactor([token]))
+    )
     try:
         # A request that carries the token in a header and in its body.
         record, _ = record_of(runtime, demo_agent.url, f"my key is {token}")

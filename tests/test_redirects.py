@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from services import agent
+from services import a2a_client, agent
 from services.allowlist import AllowList
 from services.auth import Credentials, OriginCredentials
 from services.demo_agent import VISITOR_HEADER, LoopbackServer
@@ -40,7 +40,9 @@ def session_for(url: str, allow: AllowList | None = None) -> Iterator[SessionRun
     credentials = OriginCredentials()
     credentials.set(url, CREDENTIALS)
     credentials.set_fixed_headers(url, ((VISITOR_HEADER, VISITOR),))
-    runtime = SessionRuntime(label="redirects", auth=credentials, allow=allow)
+    runtime = a2a_client.configure(
+        SessionRuntime(label="redirects"), auth=credentials, allow=allow
+    )
     try:
         yield runtime
     finally:

@@ -45,7 +45,7 @@ def test_a_runtime_owns_one_named_loop_thread_and_client():
         rt.close()
     assert not rt.alive and not rt.thread.is_alive()
     assert rt not in live_runtimes()
-    assert rt.http.is_closed
+    assert rt.resources == ()
 
 
 async def _loop_thread_name() -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import agent, tasks
+from services import a2a_client, agent, tasks
 from services.demo_agent import DemoAgentServer, DemoTiming, LoopbackServer
 from services.errors import AppError, StreamBroken
 from services.replies import Reply
@@ -172,7 +172,7 @@ def test_visitors_of_the_embedded_agent_never_see_each_others_tasks(slow_agent):
     def visitor(name: str) -> SessionRuntime:
         headers = OriginCredentials()
         headers.set_fixed_headers(slow_agent.url, ((VISITOR_HEADER, name),))
-        return SessionRuntime(label=name, auth=headers)
+        return a2a_client.configure(SessionRuntime(label=name), auth=headers)
 
     alice, bob = visitor("alice"), visitor("bob")
     try:
