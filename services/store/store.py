@@ -156,7 +156,9 @@ class _Writer:
     """One thread applying keyed writes in order; a key written again before it was
     applied is written once, with its latest content."""
 
-    def __init__(self, engine: Engine, where: str, on_batch: Callable[[Connection], None]) -> None:
+    def __init__(
+        self, engine: Engine, where: str, on_batch: Callable[[Connection, set[str]], None]
+    ) -> None:
         self._engine = engine
         self._where = where
         self._on_batch = on_batch
@@ -217,7 +219,7 @@ class _Writer:
                 with self._engine.begin() as connection:
                     for op, _waiters in batch.values():
                         op(connection)
-                    self._on_batch(connection)
+                    self._on_batch(connection, {key[1] for key in batch})  # its workspaces
             except (SQLAlchemyError, OSError) as error:
                 self.problem = explain(error, self._where)
                 log.warning("store: %s (%s)", self.problem, self.problem.detail)
@@ -609,13 +611,15 @@ class Store:
 
     # --- limits --------------------------------------------------------------------
 
-    def _enforce_limits(self, connection: Connection) -> None:
-        """After each batch: which workspaces are over their limits (checked in SQL)."""
+    def _enforce_limits(self, connection: Connection, touched: set[str]) -> None:
+        """After each batch: which of the workspaces it wrote are over their limits
+        (checked in SQL, for those workspaces only: the rest did not change)."""
         count = func.count()
         over_count = {
             r[0]
             for r in connection.execute(
                 select(conversations.c.workspace_id, count)
+                .where(conversations.c.workspace_id.in_(touched))
                 .group_by(conversations.c.workspace_id)
                 .having(count > self.limits.conversations)
             )
@@ -625,11 +629,12 @@ class Store:
             r[0]
             for r in connection.execute(
                 select(turns.c.workspace_id, size)
+                .where(turns.c.workspace_id.in_(touched))
                 .group_by(turns.c.workspace_id)
                 .having(size > self.limits.bytes)
             )
         }
-        self._full = over_count | over_bytes
+        self._full = (self._full - touched) | over_count | over_bytes
 
     def _prune(self) -> None:
         """Drop conversations untouched for `retention_days` (at start-up)."""
