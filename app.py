@@ -8,6 +8,6 @@ services/identity.py). With no agent configured the app starts its embedded demo
 import streamlit as st
 from starlette.middleware import Middleware
 
-from services.identity import WorkspaceCookie
+from services.store.identity import WorkspaceCookie
 
 app = st.App("router.py", middleware=[Middleware(WorkspaceCookie)])

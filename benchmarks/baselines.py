@@ -25,8 +25,8 @@ import httpx
 from a2a.client import A2ACardResolver, Client, ClientConfig, ClientFactory
 from a2a.types.a2a_pb2 import AgentCard, Message, Part, Role, SendMessageRequest
 
-from services.a2a_client import DEFAULT_TIMEOUT
-from services.agent import BINDINGS
+from services.client.agent import BINDINGS
+from services.client.resources import DEFAULT_TIMEOUT
 
 __all__ = ["RawClient", "StreamTiming", "fetch_card", "workaround_message"]
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.stats import median
-from services import agent
+from services.client import agent
 from services.replies import Reply, Turn
 from services.runtime import SessionRuntime
 

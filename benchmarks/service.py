@@ -16,7 +16,7 @@ from typing import Protocol
 from benchmarks.baselines import RawClient, StreamTiming, fetch_card, workaround_message
 from benchmarks.stats import alternate, median, os_threads, percentile, rss_kb
 from pages.ui.reply import UPDATES_PER_SECOND
-from services import agent
+from services.client import agent
 from services.replies import ReplyEvent
 from services.runtime import SessionRuntime
 

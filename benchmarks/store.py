@@ -41,7 +41,7 @@ from benchmarks.baselines import StreamTiming
 from benchmarks.render import APP, app_routing, quiet_script_context, replies, setenv
 from benchmarks.service import STREAM_TEXT, Sizes, app_stream, ready_runtime
 from benchmarks.stats import alternate, median
-from services import a2a_client
+from services.client import resources
 from services.replies import Conversation, Reply, ReplyEvent, Turn
 from services.runtime import SessionRuntime
 from services.session import TURN_WAIT, _store_slot
@@ -92,7 +92,7 @@ class ChatPage:
             index = len(conversation.turns) - 1
             self.writer = ReplyWriter(
                 self.store, self.workspace_id, conversation.id, conversation.turns[index],
-                index, a2a_client.recorder(self.runtime),
+                index, resources.recorder(self.runtime),
             )  # fmt: skip
 
     def read(self, batch: list[ReplyEvent]) -> None:

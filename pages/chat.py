@@ -11,11 +11,11 @@ from pages.ui.conversations import render_conversation_menu
 from pages.ui.errors import show_error, turn_boundary
 from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply, render_text
 from services import session
+from services.client.uploads import Upload, accepts_files, check_uploads, to_parts
 from services.errors import AppError
 from services.replies import PartView, Reply, ReplyEvent
 from services.runtime import EventStream
 from services.safe_text import code, plain
-from services.uploads import Upload, accepts_files, check_uploads, to_parts
 
 log = logging.getLogger(__name__)
 USER_AVATAR = ":material/person:"

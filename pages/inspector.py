@@ -7,9 +7,9 @@ import streamlit as st
 from pages.ui.errors import show_error
 from pages.ui.inspection import render_inspection
 from services import session
-from services.capture import StreamRecord
 from services.errors import AppError
-from services.inspection import StreamFileError, import_jsonl, inspect
+from services.inspector.capture import StreamRecord
+from services.inspector.inspection import StreamFileError, import_jsonl, inspect
 
 st.set_page_config(layout="wide")  # tables and timelines want the width
 st.title("Streaming inspector", anchor=False)

@@ -9,7 +9,7 @@ from pages.ui.errors import show_error, turn_boundary
 from pages.ui.reply import render_files, render_reply, render_text
 from services import session
 from services.store import StoreError
-from services.workspace import ConversationFileError, import_conversation
+from services.store.workspace import ConversationFileError, import_conversation
 
 st.title("Shared conversation", anchor=False)
 token = st.query_params.get(session.SHARE_PARAM, "")

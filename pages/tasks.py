@@ -10,10 +10,10 @@ import streamlit as st
 from pages.ui.errors import show_error, turn_boundary
 from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply, render_text
 from services import session
+from services.client.tasks import STATES, TaskDetail, TaskFilter
 from services.errors import AppError
 from services.replies import Reply
 from services.safe_text import plain
-from services.tasks import STATES, TaskDetail, TaskFilter
 
 HISTORY_SHOWN = 50  # the latest messages of a task's history; the JSON view has them all
 

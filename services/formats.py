@@ -22,48 +22,47 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from a2a.types.a2a_pb2 import StreamResponse
-from google.protobuf.json_format import ParseDict, ParseError
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
 )
 from pydantic_core import PydanticCustomError
 
-from services.capture import Exchange, Frame, StreamRecord
 from services.replies import ArtifactView, Conversation, PartView, Reply, Turn
 
 __all__ = [
     "CONVERSATION_FORMAT",
     "MAX_CONVERSATION_BYTES",
+    "MAX_ECHO",
     "MAX_STREAM_BYTES",
-    "MAX_STREAM_LINES",
-    "STREAM_FORMAT",
+    "STRICT",
+    "Count",
     "FileRejected",
+    "Name",
+    "Offset",
+    "Text",
+    "Url",
+    "Wall",
+    "clip",
     "explain",
+    "kind_of",
     "load_json",
     "load_json_lines",
     "read_conversation",
     "read_stored_conversation",
-    "read_stream",
     "to_json_value",
 ]
 
 CONVERSATION_FORMAT = "a2a-streamlit/conversation@1"
-STREAM_FORMAT = "a2a-streamlit/stream@1"
 MAX_CONVERSATION_BYTES = 32 * 1024 * 1024
 MAX_STREAM_BYTES = 64 * 1024 * 1024
-MAX_STREAM_LINES = 200_000
 MAX_TURNS = 10_000
 MAX_PARTS = 200
 MAX_ARTIFACTS = 500
 MAX_STATUS_LINES = 10_000
-MAX_HEADERS = 1_000
 MAX_OFFSET_S = 1e7  # times in a stream file are seconds from its start: ~115 days
 MAX_WALL_S = 4e9  # a Unix time before 2096: datetime.fromtimestamp stays in range
 MAX_ECHO = 80  # never show more than this much of a file's own content
@@ -110,7 +109,7 @@ def _as_text(text: str | bytes, what: str, max_bytes: int) -> str:
         ) from error
 
 
-def _clip(text: str, limit: int = MAX_ECHO) -> str:
+def clip(text: str, limit: int = MAX_ECHO) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -121,9 +120,9 @@ def _path(path: Iterable[str | int]) -> str:
         if isinstance(step, int):
             out += f"[{step}]"
         else:
-            step = _clip(str(step), 30)
+            step = clip(str(step), 30)
             out += f".{step}" if out else step
-    return _clip(out or "(the top level)")
+    return clip(out or "(the top level)")
 
 
 def _problem_in(value: Any, max_depth: int) -> str:
@@ -195,7 +194,7 @@ def _parse(text: str, max_depth: int, *, one_line: bool = False) -> tuple[Any, s
     except ValueError as error:  # Python refuses integers of more than 4,300 digits
         if "digits" in str(error):
             return None, "is not JSON this app reads (a number has more than 4,300 digits)"
-        return None, f"is not JSON ({_clip(str(error), 60)})"
+        return None, f"is not JSON ({clip(str(error), 60)})"
     return value, _problem_in(value, max_depth)
 
 
@@ -257,7 +256,7 @@ _EXPECTED = {
 }
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -286,12 +285,12 @@ def _what_is_wrong(error: dict[str, Any]) -> str:
     if kind in _EXPECTED:
         said = _EXPECTED[kind]
         if kind not in ("missing", "finite_number"):
-            said += f" (it is {_kind(error.get('input'))})"
+            said += f" (it is {kind_of(error.get('input'))})"
         return said
     if kind == "literal_error":
         if not isinstance(error.get("input"), str):  # every choice here is text
-            return f"must be text (it is {_kind(error.get('input'))})"
-        return f"must be one of {_clip(str(ctx.get('expected', '')), 200)}"
+            return f"must be text (it is {kind_of(error.get('input'))})"
+        return f"must be one of {clip(str(ctx.get('expected', '')), 200)}"
     if kind == "too_long":
         return f"has more than {_bound(ctx, 'max_length')} items"
     if kind == "too_short":
@@ -306,7 +305,7 @@ def _what_is_wrong(error: dict[str, Any]) -> str:
         return f"must be at most {_bound(ctx, 'le' if 'le' in ctx else 'lt')}"
     if kind.startswith("door_"):  # ours (PydanticCustomError): already plain words
         return str(error["msg"])
-    return f"is not valid ({_clip(str(error['msg']).lower(), 60)})"
+    return f"is not valid ({clip(str(error['msg']).lower(), 60)})"
 
 
 def explain(error: ValidationError, *, skip: int = 0) -> str:
@@ -323,16 +322,16 @@ def explain(error: ValidationError, *, skip: int = 0) -> str:
 
 # --- strict models -------------------------------------------------------------------------
 
-_STRICT = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False, frozen=True)
+STRICT = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False, frozen=True)
 
 _Id = Annotated[str, Field(max_length=1_000)]
-_Name = Annotated[str, Field(max_length=10_000)]
-_Url = Annotated[str, Field(max_length=1_000_000)]
-_Text = Annotated[str, Field(max_length=MAX_STREAM_BYTES)]
-_Count = Annotated[int, Field(ge=0, le=10**12)]
-_Offset = Annotated[float, Field(ge=0, le=MAX_OFFSET_S)]
+Name = Annotated[str, Field(max_length=10_000)]
+Url = Annotated[str, Field(max_length=1_000_000)]
+Text = Annotated[str, Field(max_length=MAX_STREAM_BYTES)]
+Count = Annotated[int, Field(ge=0, le=10**12)]
+Offset = Annotated[float, Field(ge=0, le=MAX_OFFSET_S)]
 _Monotonic = Annotated[float, Field(ge=-1e12, le=1e12)]  # another machine's clock: finite
-_Wall = Annotated[float, Field(ge=0, le=MAX_WALL_S)]
+Wall = Annotated[float, Field(ge=0, le=MAX_WALL_S)]
 _State = Literal[
     "",
     "submitted",
@@ -348,7 +347,7 @@ _State = Literal[
 
 
 class _Base64(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     text: str = Field(alias="$base64", max_length=MAX_CONVERSATION_BYTES)
 
     def decoded(self) -> bytes:
@@ -364,15 +363,15 @@ def _check_base64(value: _Base64) -> _Base64:
 
 
 class _Part(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     kind: Literal["text", "data", "file"]
-    text: _Text = ""
+    text: Text = ""
     data: Any = None  # any JSON; its depth was bounded by load_json
     raw: Annotated[_Base64, AfterValidator(_check_base64)] | None = None
-    url: _Url = ""
-    filename: _Name = ""
-    media_type: _Name = ""
-    omitted: _Count = 0
+    url: Url = ""
+    filename: Name = ""
+    media_type: Name = ""
+    omitted: Count = 0
 
     def view(self) -> PartView:
         raw = self.raw.decoded() if self.raw is not None else None
@@ -392,34 +391,34 @@ _Parts = Annotated[list[_Part], Field(max_length=MAX_PARTS)]
 
 
 class _Artifact(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     artifact_id: _Id
-    name: _Name = ""
+    name: Name = ""
     parts: _Parts
     complete: bool
 
 
 class _Reply(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     task_id: _Id = ""
     context_id: _Id = ""
     state: _State = ""
-    status_log: Annotated[list[_Text], Field(max_length=MAX_STATUS_LINES)] = []
-    status_dropped: _Count = 0
+    status_log: Annotated[list[Text], Field(max_length=MAX_STATUS_LINES)] = []
+    status_dropped: Count = 0
     artifacts: Annotated[dict[str, _Artifact], Field(max_length=MAX_ARTIFACTS)] = {}
     message_parts: _Parts = []
     status_parts: _Parts = []
-    event_count: _Count = 0
+    event_count: Count = 0
     started_at: _Monotonic = 0.0
     ended_at: _Monotonic | None = None
     stopped: bool = False
     reconnected: bool = False
     resumed: bool = False
-    gaps: Annotated[list[_Name], Field(max_length=MAX_ARTIFACTS)] = []
-    error: _Text = ""
-    error_detail: _Text = ""
+    gaps: Annotated[list[Name], Field(max_length=MAX_ARTIFACTS)] = []
+    error: Text = ""
+    error_detail: Text = ""
     # Read back from the store only: in a file it names a record of another session.
-    stream_id: _Count = 0
+    stream_id: Count = 0
 
     def reply(self, *, stored: bool = False) -> Reply:
         artifacts = {
@@ -449,9 +448,9 @@ class _Reply(BaseModel):
 
 
 class _Turn(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     role: Literal["user", "agent"]
-    text: _Text = ""
+    text: Text = ""
     reply: _Reply | None = None
     files: _Parts = []
     id: _Id | None = None
@@ -468,12 +467,12 @@ class _Turn(BaseModel):
 
 
 class _Conversation(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     turns: Annotated[list[_Turn], Field(max_length=MAX_TURNS)] = []
     id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    title: _Name = ""
-    created: _Wall | None = None
-    accepted_output_modes: Annotated[list[_Name], Field(max_length=100)] = []
+    title: Name = ""
+    created: Wall | None = None
+    accepted_output_modes: Annotated[list[Name], Field(max_length=100)] = []
     history_length: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     seed_context_id: _Id = ""
     seed_task_id: _Id = ""
@@ -493,9 +492,9 @@ class _Conversation(BaseModel):
 
 
 class _ConversationFile(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
     format: Literal["a2a-streamlit/conversation@1"]
-    agent_url: _Url = ""
+    agent_url: Url = ""
     conversation: _Conversation
 
 
@@ -545,188 +544,3 @@ def read_conversation(text: str | bytes) -> tuple[Conversation, str]:
     except ValidationError as error:
         raise FileRejected(f"This file could not be imported: {explain(error)}.") from error
     return checked.conversation.conversation(), checked.agent_url
-
-
-# --- the inspector's JSON Lines -------------------------------------------------------------
-
-
-def _pair(value: Any) -> Any:
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
-        raise PydanticCustomError(
-            "door_pair",
-            "must be a [name, value] pair of texts (it is {kind})",
-            {"kind": _kind(value)},
-        )
-    return value
-
-
-_Pair = Annotated[list[str], BeforeValidator(_pair)]
-_Headers = Annotated[list[_Pair], Field(max_length=MAX_HEADERS)]
-
-
-def _shallow_json(value: str) -> str:
-    """Text the pages parse as JSON (a frame's data, a request body) must not be deeper
-    than a file may be, or `json.loads` on the page would overflow the stack."""
-    if value[:1] in ("{", "[") or value.lstrip()[:1] in ("{", "["):
-        try:
-            parsed = json.loads(value)
-        except RecursionError as error:
-            raise PydanticCustomError("door_deep", "is JSON nested too deep") from error
-        except ValueError:
-            return value  # not JSON: shown as text
-        stack: list[tuple[Any, int]] = [(parsed, 0)]
-        while stack:
-            item, depth = stack.pop()
-            if depth > 64:
-                raise PydanticCustomError("door_deep", "is JSON nested more than 64 levels deep")
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return value
-
-
-_JsonText = Annotated[_Text, AfterValidator(_shallow_json)]
-
-
-def _stream_response(value: Any) -> bytes:
-    """An sdk_event's `event`, checked as an A2A StreamResponse and kept serialized."""
-    if not isinstance(value, dict):
-        raise PydanticCustomError(
-            "door_event", "must be an object (it is {kind})", {"kind": _kind(value)}
-        )
-    try:
-        return ParseDict(value, StreamResponse(), ignore_unknown_fields=True).SerializeToString()
-    except (ParseError, ValueError, TypeError, AttributeError) as error:
-        raise PydanticCustomError(
-            "door_event",
-            "is not an A2A StreamResponse ({why})",
-            {"why": _clip(str(error).rstrip("."), MAX_ECHO)},
-        ) from error
-
-
-class _StreamLine(BaseModel):
-    model_config = _STRICT
-    type: Literal["stream"]
-    format: Literal["a2a-streamlit/stream@1"]
-    label: _Name = ""
-    agent_url: _Url = ""
-    binding: _Name = ""
-    protocol_version: _Name = ""
-    started_wall: _Wall = 0.0
-    ended: _Offset | None = None
-    error: _Text = ""
-
-
-class _ExchangeLine(BaseModel):
-    model_config = _STRICT
-    type: Literal["exchange"]
-    seq: Annotated[int, Field(ge=0, le=10**9)]
-    method: _Name = ""
-    url: _Url = ""
-    request_headers: _Headers = []
-    request_body: _JsonText = ""
-    status: Annotated[int, Field(ge=0, le=999)] = 0
-    reason: _Name = ""
-    response_headers: _Headers = []
-    started: _Offset | None = None
-    first_byte: _Offset | None = None
-    ended: _Offset | None = None
-    bytes: _Count = 0
-    truncated: bool = False
-    error: _Text = ""
-
-    def exchange(self) -> Exchange:
-        return Exchange(
-            seq=self.seq,
-            method=self.method,
-            url=self.url,
-            request_headers=[(k, v) for k, v in self.request_headers],
-            request_body=self.request_body,
-            started_at=self.started or 0.0,
-            status=self.status,
-            reason=self.reason,
-            response_headers=[(k, v) for k, v in self.response_headers],
-            first_byte_at=self.first_byte,
-            ended_at=self.ended,
-            bytes_received=self.bytes,
-            truncated=self.truncated,
-            error=self.error,
-        )
-
-
-class _FrameLine(BaseModel):
-    model_config = _STRICT
-    type: Literal["frame"]
-    exchange: Annotated[int, Field(ge=0, le=10**9)]
-    at: _Offset
-    event: _Name = ""
-    id: _Name = ""
-    retry: Annotated[int, Field(ge=0, le=10**9)] | None = None
-    data: _JsonText = ""
-
-
-class _SdkEventLine(BaseModel):
-    model_config = _STRICT
-    type: Literal["sdk_event"]
-    exchange: Annotated[int, Field(ge=0, le=10**9)]
-    at: _Offset
-    event: Annotated[bytes, BeforeValidator(_stream_response)]
-
-
-_Line = TypeAdapter(
-    Annotated[_StreamLine | _ExchangeLine | _FrameLine | _SdkEventLine, Field(discriminator="type")]
-)
-_KNOWN_TYPES = frozenset({"stream", "exchange", "frame", "sdk_event"})
-
-
-def _line(number: int, value: Any) -> BaseModel | None:
-    """Line `number` checked, or None for a line of a type this version does not know."""
-    if not isinstance(value, dict):
-        raise FileRejected(f"line {number}: the line must be an object (it is {_kind(value)}).")
-    kind = value.get("type")
-    if not isinstance(kind, str):
-        raise FileRejected(
-            f"line {number}: `type` "
-            + ("is missing." if kind is None else f"must be text (it is {_kind(kind)}).")
-        )
-    if kind not in _KNOWN_TYPES:
-        return None  # written by a later version: skipped, as before
-    try:
-        checked: BaseModel = _Line.validate_python(value)
-    except ValidationError as error:
-        raise FileRejected(f"line {number}: {explain(error, skip=1)}.") from error
-    return checked
-
-
-def read_stream(text: str | bytes) -> StreamRecord:
-    """A stream file (as `export_jsonl` writes it) as a record ready to inspect."""
-    lines = load_json_lines(
-        text, what="stream file", max_bytes=MAX_STREAM_BYTES, max_lines=MAX_STREAM_LINES
-    )
-    first = lines[0][1] if lines else None
-    if not isinstance(first, dict) or first.get("type") != "stream":
-        raise FileRejected("This file is not a stream exported by this app (no stream line).")
-    head = _line(lines[0][0], first)
-    assert isinstance(head, _StreamLine)
-    record = StreamRecord(
-        0,
-        head.label,
-        head.agent_url,
-        binding=head.binding,
-        protocol_version=head.protocol_version,
-        started_at=0.0,
-        started_wall=head.started_wall,
-        ended_at=head.ended,
-        error=head.error,
-        imported_frames=[],
-    )
-    frames: list[Frame] = []
-    for number, value in lines[1:]:
-        line = _line(number, value)
-        if isinstance(line, _ExchangeLine):
-            record.exchanges.append(line.exchange())
-        elif isinstance(line, _FrameLine):
-            frames.append(Frame(line.exchange, line.event, line.data, line.id, line.retry, line.at))
-        elif isinstance(line, _SdkEventLine):
-            record.events.append((line.exchange, line.at, line.event))
-    record.imported_frames = frames
-    return record

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from services import a2a_client, agent
-from services.auth import Credentials, OriginCredentials
+from services.client import agent, resources
+from services.client.auth import Credentials, OriginCredentials
 from services.demo_agent import LONG_ANSWER, DemoAgentServer, LoopbackServer, build_app
 from services.errors import (
     AgentError,
@@ -219,7 +219,7 @@ def test_a_configured_token_goes_to_its_agent_only(demo_agent):
     other = LoopbackServer(header_spy(lambda url: build_app(url, FAST), seen_other))
     credentials = OriginCredentials()
     credentials.set(mine.url, Credentials(bearer_token="tok-abc123"))
-    runtime = a2a_client.configure(SessionRuntime(label="auth"), auth=credentials)
+    runtime = resources.configure(SessionRuntime(label="auth"), auth=credentials)
     try:
         for server in (mine, other):
             list(agent.send_message(runtime, server.url, "hello"))

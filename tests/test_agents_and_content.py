@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import a2a_client, agent
+from services.client import agent, resources
+from services.client.uploads import MAX_FILES, Upload, check_uploads
 from services.demo_agent import DemoAgentServer, DemoAuth, LoopbackServer, build_app, chart_png
 from services.replies import Reply
 from services.runtime import SessionRuntime
-from services.uploads import MAX_FILES, Upload, check_uploads
-from services.workspace import export_conversation, import_conversation
+from services.store.workspace import export_conversation, import_conversation
 from tests.conftest import APP, FAST, close_runtime
 from tests.test_app import conversation, last_bubble, send
 
@@ -181,11 +181,11 @@ def test_bearer_and_api_key_auth_and_the_extended_card(monkeypatch):
         finally:
             close_runtime(at)
         # The API key works too, at the service level.
-        from services.auth import Credentials, OriginCredentials
+        from services.client.auth import Credentials, OriginCredentials
 
         creds = OriginCredentials()
         creds.set(server.url, Credentials(api_key="key-auth-7772"))
-        rt = a2a_client.configure(SessionRuntime(label="apikey"), auth=creds)
+        rt = resources.configure(SessionRuntime(label="apikey"), auth=creds)
         try:
             reply = Reply()
             for event in agent.send_message(rt, server.url, "hello"):

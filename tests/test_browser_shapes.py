@@ -21,7 +21,7 @@ import pytest
 
 from services.demo_agent import LoopbackServer
 from services.replies import Conversation, PartView
-from services.workspace import export_conversation
+from services.store.workspace import export_conversation
 from tests.browser import (
     REPO_ROOT,
     AppServer,

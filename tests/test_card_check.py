@@ -1,4 +1,4 @@
-"""The agent card checks (`services.card_check`): one test per rule, on real card JSON.
+"""The agent card checks (`services.inspector.card_check`): one test per rule, on real card JSON.
 
 Each broken card is a sound card broken in exactly one way, and the test asserts the
 exact list of (field, severity) it produces, so a rule that stops firing, fires on the
@@ -20,8 +20,8 @@ from a2a.utils.proto_utils import validate_proto_required_fields
 from google.api.field_behavior_pb2 import FieldBehavior, field_behavior
 from google.protobuf.json_format import MessageToDict, ParseDict
 
-from services.card_check import CardWarning, card_differences, check_card
 from services.demo_agent import DemoAuth, build_agent_card, build_extended_agent_card
+from services.inspector.card_check import CardWarning, card_differences, check_card
 
 Card = dict[str, Any]
 

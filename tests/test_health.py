@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from services import agent, health
+from services import health
+from services.client import agent
 from services.runtime import SessionRuntime
 from tests.test_app import conversation, send
 

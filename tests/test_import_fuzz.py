@@ -23,8 +23,8 @@ from streamlit.testing.v1 import AppTest
 
 from services.demo_agent import DemoAgentServer
 from services.formats import MAX_DEPTH
-from services.inspection import StreamFileError, import_jsonl
-from services.workspace import ConversationFileError, import_conversation
+from services.inspector.inspection import StreamFileError, import_jsonl
+from services.store.workspace import ConversationFileError, import_conversation
 from tests.test_app import shown as shown_text
 from tests.test_imports import (
     INSPECTOR,

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import a2a_client, agent
-from services.agent import SendOptions
+from services.client import agent, resources
+from services.client.agent import SendOptions
 from services.demo_agent import DemoAgentServer
 from services.formats import MAX_DEPTH
-from services.inspection import StreamFileError, export_jsonl, import_jsonl
+from services.inspector.inspection import StreamFileError, export_jsonl, import_jsonl
 from services.replies import Conversation, PartView
 from services.runtime import SessionRuntime
-from services.workspace import ConversationFileError, export_conversation, import_conversation
+from services.store.workspace import ConversationFileError, export_conversation, import_conversation
 from tests.test_app import last_bubble, send
 from tests.test_app import shown as shown_text
 
@@ -46,8 +46,8 @@ def real_exports(url: str) -> tuple[str, str]:
         for event in agent.send_message(runtime, url, "Generate a sales report", options=options):
             reply.apply(event)
         reply.finish()
-        record = a2a_client.recorder(runtime).streams()[-1]
-        stream = export_jsonl(record, a2a_client.recorder(runtime).redactor)
+        record = resources.recorder(runtime).streams()[-1]
+        stream = export_jsonl(record, resources.recorder(runtime).redactor)
         return export_conversation(conv, url), stream
     finally:
         runtime.close()
@@ -314,7 +314,7 @@ def test_good_files_still_import_through_the_pages(app, exports):
 
 
 def test_the_same_file_imported_twice_gives_two_conversations_each_selectable():
-    from services.workspace import AgentEntry, export_conversation
+    from services.store.workspace import AgentEntry, export_conversation
 
     entry = AgentEntry("http://127.0.0.1:1")
     text = export_conversation(Conversation(title="twice"), entry.url)

@@ -6,14 +6,14 @@ import gc
 
 import pytest
 
-from services import a2a_client, agent
-from services.capture import TrafficRecorder
+from services.client import agent, resources
 from services.demo_agent import LoopbackServer
 from services.errors import AppError
-from services.inspection import export_jsonl, import_jsonl, inspect
+from services.inspector.capture import TrafficRecorder
+from services.inspector.inspection import export_jsonl, import_jsonl, inspect
+from services.inspector.validation import RULES
 from services.redact import Redactor
 from services.runtime import SessionRuntime
-from services.validation import RULES
 from tests.agents import scripted_app
 
 TASK = {"task": {"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_SUBMITTED"}}}
@@ -71,7 +71,7 @@ def record_of(runtime: SessionRuntime, url: str, text: str = "go"):
             received.append(event)
     except AppError:
         pass
-    return a2a_client.recorder(runtime).streams()[-1], received
+    return resources.recorder(runtime).streams()[-1], received
 
 
 @pytest.mark.parametrize(("rule", "script", "index"), VIOLATIONS)
@@ -122,7 +122,7 @@ def test_the_exchange_is_recorded_with_headers_and_body(runtime, demo_agent):
 
 def test_memory_is_bounded_per_session_and_per_stream(demo_agent):
     recorder = TrafficRecorder(max_streams=3, max_bytes=4_000)
-    runtime = a2a_client.configure(SessionRuntime(label="bounded"), recorder=recorder)
+    runtime = resources.configure(SessionRuntime(label="bounded"), recorder=recorder)
     try:
         for number in range(5):
             record_of(runtime, demo_agent.url, f"hello {number}")
@@ -174,7 +174,7 @@ def test_an_imported_broken_stream_is_validated_too(runtime):
 
 def test_secrets_are_masked_in_captured_headers_and_exports(demo_agent):
     token = "sk-test-7f3a9c1e5b"
-    runtime = a2a_client.configure(
+    runtime = resources.configure(
         SessionRuntime(label="secret"), recorder=TrafficRecorder(Redactor([token]))
     )
     try:

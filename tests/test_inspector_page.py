@@ -7,7 +7,7 @@ import logging
 from streamlit.testing.v1 import AppTest
 
 from services.demo_agent import LoopbackServer, build_app
-from services.inspection import export_jsonl
+from services.inspector.inspection import export_jsonl
 from tests.agents import header_spy
 from tests.conftest import APP, FAST, close_runtime
 from tests.test_app import conversation, send

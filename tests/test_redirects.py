@@ -8,9 +8,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from services import a2a_client, agent
-from services.allowlist import AllowList
-from services.auth import Credentials, OriginCredentials
+from services.client import agent, resources
+from services.client.allowlist import AllowList
+from services.client.auth import Credentials, OriginCredentials
 from services.demo_agent import VISITOR_HEADER, LoopbackServer
 from services.errors import AgentError, NotAllowed
 from services.runtime import SessionRuntime
@@ -40,9 +40,7 @@ def session_for(url: str, allow: AllowList | None = None) -> Iterator[SessionRun
     credentials = OriginCredentials()
     credentials.set(url, CREDENTIALS)
     credentials.set_fixed_headers(url, ((VISITOR_HEADER, VISITOR),))
-    runtime = a2a_client.configure(
-        SessionRuntime(label="redirects"), auth=credentials, allow=allow
-    )
+    runtime = resources.configure(SessionRuntime(label="redirects"), auth=credentials, allow=allow)
     try:
         yield runtime
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services import agent
+from services.client import agent
 from services.runtime import THREAD_PREFIX, SessionRuntime, live_runtimes
 from tests.conftest import thread_names
 
@@ -127,7 +127,7 @@ def test_batches_lose_nothing_and_keep_order(runtime, demo_agent):
 def test_the_process_exits_promptly_with_runtimes_and_the_demo_agent_left_open():
     script = textwrap.dedent(
         """
-        from services import agent
+        from services.client import agent
         from services.demo_agent import ensure_demo_agent
         from services.runtime import SessionRuntime
         url = ensure_demo_agent()

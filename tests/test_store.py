@@ -20,12 +20,12 @@ import pytest
 import sqlalchemy
 from sqlalchemy import create_engine, func, select, text
 
-from services.capture import Exchange, TrafficRecorder
-from services.inspection import export_jsonl
+from services.inspector.capture import Exchange, TrafficRecorder
+from services.inspector.inspection import export_jsonl
 from services.replies import ArtifactView, Conversation, PartView, Reply, Turn
 from services.store import Limits, SavedAgent, SavedWorkspace, Store, StoreError, migrate
 from services.store.tables import conversations, metadata, turns
-from services.workspace import export_conversation
+from services.store.workspace import export_conversation
 from tests.postgres import (  # noqa: F401 - imported for pytest, which finds them by name
     database_url_fixture,
     postgres_fixture,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import a2a_client, agent, tasks
+from services.client import agent, resources, tasks
 from services.demo_agent import DemoAgentServer, DemoTiming, LoopbackServer
 from services.errors import AppError, StreamBroken
 from services.replies import Reply
@@ -165,14 +165,14 @@ def test_cancel_and_subscribe_from_the_tasks_page(tasks_app, slow_agent):
 
 
 def test_visitors_of_the_embedded_agent_never_see_each_others_tasks(slow_agent):
-    from services.auth import OriginCredentials
+    from services.client.auth import OriginCredentials
     from services.demo_agent import VISITOR_HEADER
     from services.runtime import SessionRuntime
 
     def visitor(name: str) -> SessionRuntime:
         headers = OriginCredentials()
         headers.set_fixed_headers(slow_agent.url, ((VISITOR_HEADER, name),))
-        return a2a_client.configure(SessionRuntime(label=name), auth=headers)
+        return resources.configure(SessionRuntime(label=name), auth=headers)
 
     alice, bob = visitor("alice"), visitor("bob")
     try:

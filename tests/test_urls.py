@@ -10,7 +10,7 @@ import anyio
 import httpx
 import pytest
 
-from services.allowlist import AllowList
+from services.client.allowlist import AllowList
 from services.errors import InvalidUrl, NotAllowed
 from services.urls import ECHO_LENGTH, check_agent_url, shorten
 from tests.test_app import last_bubble, page_text, send
@@ -196,7 +196,7 @@ def test_scheme_host_and_port_must_match():
 
 
 def test_a_bad_entry_is_skipped_with_a_warning(caplog):
-    with caplog.at_level(logging.WARNING, logger="services.allowlist"):
+    with caplog.at_level(logging.WARNING, logger="services.client.allowlist"):
         allow = AllowList(["http://[::1", "ftp://x", ENTRY, "http://h/%2e%2e/"])
     assert allow.allows(f"{ENTRY}/x")
     assert len(caplog.records) == 3 and "http://[::1" in caplog.records[0].getMessage()

@@ -94,9 +94,7 @@ def test_another_workspace_sees_none_of_it_even_with_its_link(monkeypatch, demo_
         close_runtime(stranger)
 
 
-def test_a_link_to_a_conversation_opens_it_in_its_own_workspace(
-    monkeypatch, demo_agent, workspace
-):
+def test_a_link_to_a_conversation_opens_it_in_its_own_workspace(monkeypatch, demo_agent, workspace):
     first = open_app(monkeypatch, demo_agent.url, workspace)
     try:
         send(first, "first conversation")
@@ -202,7 +200,6 @@ def test_nothing_is_saved_when_the_database_cannot_be_opened_and_chat_goes_on(
         assert "You said" in last_bubble(at)
     finally:
         close_runtime(at)
-
 
 
 # --- faults: the chat goes on, the sidebar says why history is not being saved -------------

@@ -9,9 +9,9 @@ import streamlit as st
 
 from pages.ui.errors import show_error
 from services import session
-from services.agent import AgentInfo
+from services.client.agent import AgentInfo
 from services.store import StoreError
-from services.workspace import ConversationFileError
+from services.store.workspace import ConversationFileError
 
 
 def render_conversation_menu(info: AgentInfo | None) -> None:

@@ -8,8 +8,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from services.capture import Exchange
-from services.inspection import Inspection, Row, Summary, export_jsonl
+from services.inspector.capture import Exchange
+from services.inspector.inspection import Inspection, Row, Summary, export_jsonl
 from services.redact import Redactor
 from services.safe_text import code, plain
 
@@ -38,8 +38,7 @@ def render_inspection(ins: Inspection, redactor: Redactor, *, live: bool = False
     st.caption(
         f"**{_short(record.label) or '(imported)'}** · sent {started} to "
         f"{code(record.agent_url[:200])} · {_short(record.binding, 20) or '?'} · "
-        f"A2A {_short(record.protocol_version, 20) or '?'}"
-        + (" · :orange[live]" if live else "")
+        f"A2A {_short(record.protocol_version, 20) or '?'}" + (" · :orange[live]" if live else "")
     )
     assert ins.summary is not None
     _render_summary(ins.summary)

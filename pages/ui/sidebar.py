@@ -9,10 +9,10 @@ import streamlit as st
 
 from pages.ui.errors import show_error
 from services import session
-from services.agent import AgentInfo
-from services.auth import Credentials, SchemeHint, describe_security
+from services.client.agent import AgentInfo
+from services.client.auth import Credentials, SchemeHint, describe_security
 from services.safe_text import plain
-from services.workspace import AgentEntry
+from services.store.workspace import AgentEntry
 
 BINDINGS = {
     "": "Automatic (the card's order)",

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from services.capture import TrafficRecorder
-from services.inspection import export_jsonl
+from services.inspector.capture import TrafficRecorder
+from services.inspector.inspection import export_jsonl
 from services.replies import Turn
 from services.store.store import Store
 

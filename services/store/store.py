@@ -29,13 +29,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.capture import StreamRecord
 from services.formats import (
     FileRejected,
     read_stored_conversation,
-    read_stream,
     to_json_value,
 )
+from services.inspector.capture import StreamRecord
+from services.inspector.stream_file import read_stream
 from services.replies import Conversation, PartView, Turn
 from services.store import migrate
 from services.store.errors import StoreError, explain

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from services import a2a_client, agent
+from services.client import agent, resources
 from services.errors import AppError
 from services.runtime import PUMP_TASK_NAME, SessionRuntime, all_runtimes
 
@@ -48,7 +48,7 @@ LAG_WARN_MS = 20.0
 RTT_WARN_MS = 20.0
 PROBE_TIMEOUT = 1.0  # a loop that cannot answer in this long is unresponsive
 CLOSE_GRACE = 5.0  # seconds a closing runtime's thread may take to end
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the project: `python -m services...` runs there
 
 Verdict = Literal["healthy", "degraded", "leaking"]
 
@@ -174,7 +174,7 @@ def _loop_facts(runtime: SessionRuntime) -> tuple[tuple[str, ...], int, int]:
             if task is not me and not task.done() and "run_portal" not in task.get_name()
         )
     )
-    open_, idle = a2a_client.pool_counts(runtime)
+    open_, idle = resources.pool_counts(runtime)
     return tasks, open_, idle
 
 
@@ -345,7 +345,7 @@ def reproduce_classic_error(agent_url: str, timeout: float = 60.0) -> Reproducti
     start = time.monotonic()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "services.classic_error_demo", "--agent", agent_url],
+            [sys.executable, "-m", "services.health.classic_error", "--agent", agent_url],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from services.allowlist import AllowList
-from services.capture import CapturingTransport, TrafficRecorder
+from services.client.allowlist import AllowList
+from services.inspector.capture import CapturingTransport, TrafficRecorder
 from services.redact import Redactor
 from services.runtime import Resource, SessionRuntime
 
 if TYPE_CHECKING:
-    from services.agent import AgentConnection
+    from services.client.agent import AgentConnection
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from services.agent import AgentInfo
-from services.auth import Credentials
+from services.client.agent import AgentInfo
+from services.client.auth import Credentials
 from services.errors import AppError
 from services.formats import CONVERSATION_FORMAT, FileRejected, read_conversation, to_json_value
 from services.redact import Redactor

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.capture import Frame
+from services.inspector.capture import Frame
 
 __all__ = ["RULES", "Finding", "Payload", "parse_payload", "validate"]
 

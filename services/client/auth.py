@@ -4,7 +4,7 @@ The URL field lets a user point the app anywhere; a token configured for one age
 never reach another. `OriginCredentials` is the session's httpx `Auth`: it looks up the
 request's origin (scheme, host, port), adds that agent's headers, if any, and takes off
 every other origin's. The session's client runs it on every request and every redirect
-hop (see `a2a_client._new_http_client`), not once per send as httpx runs an `Auth`.
+hop (see `resources._new_http_client`), not once per send as httpx runs an `Auth`.
 """
 
 from __future__ import annotations

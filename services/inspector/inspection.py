@@ -12,11 +12,12 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.capture import Frame, SdkEvent, StreamRecord, frames
-from services.formats import STREAM_FORMAT, FileRejected, read_stream
+from services.formats import FileRejected
+from services.inspector.capture import Frame, SdkEvent, StreamRecord, frames
+from services.inspector.stream_file import STREAM_FORMAT, read_stream
+from services.inspector.validation import Finding, parse_payload, validate
 from services.redact import Redactor
 from services.replies import response_json
-from services.validation import Finding, parse_payload, validate
 
 __all__ = [
     "Inspection",

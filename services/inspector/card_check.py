@@ -45,7 +45,7 @@ JSONRPC = TransportProtocol.JSONRPC.value
 HTTP_JSON = TransportProtocol.HTTP_JSON.value
 GRPC = TransportProtocol.GRPC.value
 KNOWN_BINDINGS = (JSONRPC, HTTP_JSON, GRPC)
-APP_BINDINGS = (JSONRPC, HTTP_JSON)  # what services.agent asks ClientFactory for
+APP_BINDINGS = (JSONRPC, HTTP_JSON)  # what services.client.agent asks ClientFactory for
 _BINDING_SPELLINGS = {"JSONRPC": JSONRPC, "HTTP+JSON": HTTP_JSON, "REST": HTTP_JSON, "GRPC": GRPC}
 _LEGACY_MARKERS = ("url", "protocolVersion", "preferredTransport", "additionalInterfaces")
 

@@ -34,9 +34,7 @@ from a2a.types.a2a_pb2 import (
 from a2a.utils.constants import TransportProtocol
 from google.protobuf.json_format import MessageToDict, ParseError
 
-from services import a2a_client
-from services.capture import capturing
-from services.card_check import CardWarning, card_differences, check_card
+from services.client import resources
 from services.errors import (
     AgentTimeout,
     AppError,
@@ -45,6 +43,8 @@ from services.errors import (
     translate_errors,
 )
 from services.formats import FileRejected, load_json
+from services.inspector.capture import capturing
+from services.inspector.card_check import CardWarning, card_differences, check_card
 from services.replies import (
     FINAL_STATES,
     INTERRUPTED_STATES,
@@ -239,7 +239,7 @@ async def aconnect(
     `binding` ("JSONRPC" or "HTTP+JSON") overrides the card's preference; `extended`
     also fetches the extended card when the agent offers one (callers with credentials).
     """
-    http = await a2a_client.ahttp(runtime)
+    http = await resources.ahttp(runtime)
     card, card_url, raw = await aresolve_card(http, url)
     info = _info(url, card_url, card, raw, binding)
     config = ClientConfig(
@@ -258,7 +258,7 @@ async def aconnect(
         ) from error
     if extended and info.extended_card:
         info = await _with_extended_card(client, url, info)
-    connections = await a2a_client.aconnections(runtime)
+    connections = await resources.aconnections(runtime)
     previous = connections.pop(url, None)
     if previous is not None:
         await previous.client.close()
@@ -285,7 +285,7 @@ async def _with_extended_card(client: Client, url: str, info: AgentInfo) -> Agen
 async def connection_for(runtime: SessionRuntime, url: str) -> AgentConnection:
     """The agent's client on this runtime's loop, connecting first if needed."""
     # After a runtime rebuild the new loop has no clients yet: connect again.
-    connections = await a2a_client.aconnections(runtime)
+    connections = await resources.aconnections(runtime)
     if url not in connections:
         await aconnect(runtime, url)
     return connections[url]
@@ -332,7 +332,7 @@ async def astream_reply(
     """Send `text` and yield the reply's events; non-streaming agents are polled."""
     connection = await connection_for(runtime, url)
     info = connection.info
-    recorder = await a2a_client.arecorder(runtime)
+    recorder = await resources.arecorder(runtime)
     record = recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
     request = (options or SendOptions()).request(text)
     last: ReplyEvent | None = None

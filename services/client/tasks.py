@@ -22,10 +22,10 @@ from a2a.types.a2a_pb2 import (
 )
 from google.protobuf.json_format import MessageToDict
 
-from services import a2a_client
-from services.agent import connection_for
-from services.capture import capturing
+from services.client import resources
+from services.client.agent import connection_for
 from services.errors import AppError, translate_errors
+from services.inspector.capture import capturing
 from services.replies import (
     FINAL_STATES,
     PartView,
@@ -168,7 +168,7 @@ async def asubscribe(runtime: SessionRuntime, url: str, task_id: str) -> AsyncIt
     """A running task's events from now on (SubscribeToTask), its current state first."""
     connection = await connection_for(runtime, url)
     info = connection.info
-    record = (await a2a_client.arecorder(runtime)).begin(
+    record = (await resources.arecorder(runtime)).begin(
         f"Subscribe to {task_id[:8]}", url, binding=info.binding, version=info.protocol_version
     )
     error = ""

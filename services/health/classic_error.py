@@ -10,7 +10,7 @@ allowed to call `asyncio.run`. Never copy its `naive` half into an app.
 - portal: the same client created, used and closed on one long-lived loop reached through
   an anyio blocking portal. Every message works.
 
-Run it alone: `python -m services.classic_error_demo --agent http://127.0.0.1:9999`
+Run it alone: `python -m services.health.classic_error --agent http://127.0.0.1:9999`
 (with no `--agent` it starts the demo agent itself). It prints one JSON object.
 """
 

@@ -23,26 +23,26 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from services import a2a_client, agent, health, tasks
-from services.allowlist import AllowList
-from services.auth import Credentials, OriginCredentials
-from services.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
+from services import health
+from services.client import agent, resources, tasks
+from services.client.allowlist import AllowList
+from services.client.auth import Credentials, OriginCredentials
 from services.demo_agent import VISITOR_HEADER, ensure_demo_agent
 from services.errors import AppError, InvalidUrl
-from services.identity import (
+from services.inspector.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS, TrafficRecorder
+from services.inspector.inspection import export_jsonl
+from services.redact import Redactor, redact_logs
+from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
+from services.runtime import EventStream, SessionRuntime
+from services.store import Limits, SavedAgent, Share, Store, StoreError
+from services.store.identity import (
     COOKIE,
     workspace_for_cookie,
     workspace_for_session,
     workspace_for_user,
 )
-from services.inspection import export_jsonl
-from services.redact import Redactor, redact_logs
-from services.replies import Conversation, PartView, Reply, ReplyEvent, Turn
-from services.runtime import EventStream, SessionRuntime
-from services.store import Limits, SavedAgent, Share, Store, StoreError
 from services.store.live import ReplyWriter
-from services.urls import check_agent_url, shorten
-from services.workspace import (
+from services.store.workspace import (
     AgentEntry,
     Workspace,
     export_conversation,
@@ -50,6 +50,7 @@ from services.workspace import (
     restore,
     stored_url,
 )
+from services.urls import check_agent_url, shorten
 
 STREAM_PARAM = "stream"  # ?stream=N opens the inspector on this session's stream N
 CONVERSATION_PARAM = "c"  # ?c=<id> names the open conversation: reload and bookmarks land there
@@ -106,7 +107,7 @@ def runtime() -> SessionRuntime:
             session_id=session_id,
             generation=rebuilds,
         )
-        a2a_client.configure(
+        resources.configure(
             current,
             recorder=recorder(),
             auth=_origin_credentials(),
@@ -363,9 +364,13 @@ def store() -> Store | None:
                     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
                 slot.store, slot.error = Store(url, limits=_limits()), None
             except (StoreError, OSError) as error:
-                slot.error = error if isinstance(error, StoreError) else StoreError(
-                    f"The data folder for {url} cannot be made ({error.strerror}): set "
-                    "A2A_DATA_DIR to a writable folder.",
+                slot.error = (
+                    error
+                    if isinstance(error, StoreError)
+                    else StoreError(
+                        f"The data folder for {url} cannot be made ({error.strerror}): set "
+                        "A2A_DATA_DIR to a writable folder.",
+                    )
                 )
     return slot.store
 
@@ -473,9 +478,7 @@ def reply_writer(reply: Reply) -> ReplyWriter | None:
                   if current.turns[i].reply is reply), None)  # fmt: skip
     if kept is None or index is None:
         return None
-    return ReplyWriter(
-        kept, workspace_id(), current.id, current.turns[index], index, recorder()
-    )
+    return ReplyWriter(kept, workspace_id(), current.id, current.turns[index], index, recorder())
 
 
 def save_stream(stream_id: int) -> None:
@@ -591,9 +594,7 @@ def workspace() -> Workspace:
             if allow_list():
                 allow_list().add(demo_url)  # the app's own agent
             # Every visitor shares the embedded agent: keep each workspace's tasks its own.
-            _origin_credentials().set_fixed_headers(
-                demo_url, ((VISITOR_HEADER, workspace_id()),)
-            )
+            _origin_credentials().set_fixed_headers(demo_url, ((VISITOR_HEADER, workspace_id()),))
         space.current = next(iter(space.agents))
         _load_saved(space)
         for known in space.agents.values():

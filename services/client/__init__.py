@@ -1,0 +1,17 @@
+"""The A2A client layer: everything the app does as a client of an agent.
+
+- `resources`: what the layer keeps on a session's runtime (settings, the one httpx
+  client with capture, allow list and credentials, the a2a-sdk clients by URL).
+- `agent`: resolve a card, connect, send and stream a reply, cancel.
+- `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
+- `auth`: credentials, each sent to its own agent's origin only.
+- `allowlist`: which agent URLs a deployment may contact.
+- `uploads`: which files an agent accepts.
+
+It runs on `services.runtime` and records through `services.inspector.capture`; it knows
+nothing of Streamlit.
+"""
+
+from services.client import agent, allowlist, auth, resources, tasks, uploads
+
+__all__ = ["agent", "allowlist", "auth", "resources", "tasks", "uploads"]

@@ -1,0 +1,15 @@
+"""The inspector: capture A2A traffic, check it against the spec, show it row by row.
+
+- `capture`: an httpx transport that records exchanges and SSE frames, redacted, bounded.
+- `validation`: checks a recorded stream against the A2A 1.0 spec.
+- `inspection`: what the Streaming inspector shows of one stream (rows, summary, export).
+- `stream_file`: the stream file format (JSON Lines) read back through `services.formats`.
+- `card_check`: checks an agent card as fetched; what an extended card adds.
+
+Nothing here knows the runtime, the client or Streamlit: the client layer plugs
+`capture.CapturingTransport` into its httpx client.
+"""
+
+from services.inspector import capture, card_check, inspection, stream_file, validation
+
+__all__ = ["capture", "card_check", "inspection", "stream_file", "validation"]
