@@ -6,8 +6,10 @@
 import streamlit as st
 
 from pages.ui.sidebar import render_sidebar
+from services import session
 
 st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
+session.begin_run()
 
 page = st.navigation(
     [

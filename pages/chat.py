@@ -6,14 +6,16 @@ import logging
 from functools import partial
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import StopException
 
 from pages.ui.conversations import render_conversation_menu
 from pages.ui.errors import show_error, turn_boundary
 from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply, render_text
 from services import session
+from services.client.agent import AgentInfo
 from services.client.uploads import Upload, accepts_files, check_uploads, to_parts
 from services.errors import AppError
-from services.replies import PartView, Reply, ReplyEvent
+from services.replies import Conversation, PartView, Reply, ReplyEvent
 from services.runtime import EventStream
 from services.safe_text import code, plain
 
@@ -27,9 +29,8 @@ def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> No
     """Draw turn `index`'s reply as `stream` fills it; errors end it with one sentence."""
     key = f"chat-{index}"
     view = LiveReply()
-    stop = st.empty()
-    stop.button("Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply)
     writer = session.reply_writer(reply)
+    stop = session.reply_stop(reply)  # made now: after a Stop, st.* raises again
     try:
         for batch in stream.batches(interval=1 / UPDATES_PER_SECOND):
             for event in batch:
@@ -40,12 +41,14 @@ def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> No
     except AppError as error:
         log.warning("reply failed: %s (%s)", error, session.redact(error.detail))
         reply.fail(str(error), error.detail)
+    except StopException:
+        stop.stopped()  # the input's Stop cancels the task; a page switch leaves it be
+        raise
     else:
         reply.finish()
     finally:
         if writer:
             writer.done()  # also when a rerun or Stop cut the run short: what arrived is kept
-    stop.empty()
     view.show(
         reply,
         live=False,
@@ -66,36 +69,45 @@ def stream_reply(text: str, files: list[PartView]) -> None:
         stream_into(reply, stream, index)
 
 
-link_problem = session.follow_conversation_link()
-info = session.agent_info()
-conversation = session.conversation()
-takes_files = info is not None and accepts_files(info.input_modes)
-placeholder = "Answer the agent…" if conversation.task_id else "Message the agent"
-submitted = st.chat_input(
-    placeholder,
-    key="chat_prompt",
-    disabled=info is None,
-    accept_file="multiple" if takes_files else False,
-    max_upload_size=max(1, session.max_upload_bytes() // (1024 * 1024)),
-)
-# With files accepted, chat_input returns text and files together; else plain text.
-if isinstance(submitted, str) or submitted is None:
-    prompt, uploads = submitted or "", []
-else:
-    prompt = submitted.text or ""
+def placeholder(conversation: Conversation) -> str:
+    return "Answer the agent…" if conversation.task_id else "Message the agent"
+
+
+def read_input(info: AgentInfo | None, conversation: Conversation) -> tuple[str, list[Upload]]:
+    """The chat input, pinned to the bottom; what it sent this run (text, files).
+
+    `submit_mode="stop"`: while the reply it asked for streams, its send button is Stop.
+    """
+    takes_files = info is not None and accepts_files(info.input_modes)
+    with st.bottom:
+        submitted = st.chat_input(
+            placeholder(conversation),
+            key="chat_prompt",
+            disabled=info is None,
+            accept_file="multiple" if takes_files else False,
+            max_upload_size=max(1, session.max_upload_bytes() // (1024 * 1024)),
+            submit_mode="stop",
+        )
+    # With files accepted, chat_input returns text and files together; else plain text.
+    if isinstance(submitted, str) or submitted is None:
+        return submitted or "", []
     uploads = [Upload(f.name, f.type or "", f.getvalue()) for f in submitted.files]
-prompt = prompt or session.take_queued_prompt()
+    return submitted.text or "", uploads
 
-st.title("Chat", anchor=False)
-if link_problem:
-    st.info(link_problem, icon=":material/link_off:")
-if info is not None:
-    st.caption(f"with **{plain(info.name[:200])}** at {code(session.agent_url())}")
-    render_conversation_menu(info)
-else:
-    st.info("Connect to an agent in the sidebar to start chatting.", icon=":material/link:")
 
-if not conversation.turns and not (prompt or uploads) and info is not None:
+def send_example(text: str) -> None:
+    """An example clicked: send it in a run of the whole page, whose Stop button can
+    interrupt it (a click inside the fragment cannot interrupt the fragment's run)."""
+    session.queue_prompt(text)
+    st.rerun()
+
+
+def reconnect_turn(index: int) -> None:
+    session.queue_reconnect(index)
+    st.rerun()  # as for an example: the page's run, with its Stop button
+
+
+def render_examples(info: AgentInfo) -> None:
     examples = [example for skill in info.skills for example in skill.examples]
     examples = examples[:EXAMPLES_SHOWN]
     if examples:
@@ -105,46 +117,89 @@ if not conversation.turns and not (prompt or uploads) and info is not None:
                 st.button(
                     plain(example[:200]),
                     key=f"chat_example_{number}",
-                    on_click=session.queue_prompt,
+                    on_click=send_example,
                     args=(example,),
                 )
 
-# A Reconnect clicked, or a reply that was still streaming when its session ended (a
-# reload, a closed tab, a server that stopped): it follows its task again by itself.
-reconnecting = session.take_queued_reconnect()
-resuming = session.take_resumable(conversation) if reconnecting is None else None
-# Long conversations show their latest turns, a page at a time: a 3,000-turn import drawn
-# whole would send more elements in one run than the browser's connection holds.
-first = session.history_start(conversation)
-if first:
-    st.button(
-        f"Show earlier messages ({first:,} not shown)",
-        icon=":material/expand_less:",
-        on_click=session.show_earlier_history,
-        args=(conversation.id,),
-        key="chat_show_earlier",
-    )
-for index, turn in enumerate(conversation.turns[first:], start=first):
-    if turn.reply is None:
-        with st.chat_message("user", avatar=USER_AVATAR), turn_boundary("This message"):
-            render_text(turn.text, key=f"chat-{index}")
-            render_files(turn.files, key=f"chat-{index}")
-        continue
-    with st.chat_message("assistant", avatar=AGENT_AVATAR):
-        if index in (reconnecting, resuming):
-            follow = session.reconnect(turn.reply, resumed=index == resuming)
-            stream_into(turn.reply, follow, index)
-            continue
-        with turn_boundary("This reply"):
-            render_reply(
-                turn.reply,
-                key=f"chat-{index}",
-                on_reconnect=partial(session.queue_reconnect, index),
-                inspect=session.stream_kept(turn.reply.stream_id),
-            )
 
-refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
-for refusal in refusals:
-    show_error(f"Not sent: {refusal}", icon=":material/block:")
-if (prompt or uploads) and info is not None and not refusals:
-    stream_reply(prompt, to_parts(uploads))
+@st.fragment
+def chat_area(info: AgentInfo | None) -> None:
+    """The conversation, its menu and its input. A fragment: sending a message and
+    drawing its reply rerun only this, not the sidebar and the rest of the page.
+
+    A reply the input asked for streams in the fragment's run, and the input's send
+    button is its Stop. Any other reply (an example, Reconnect, a resume after a reload)
+    streams in a run of the whole page, under the page's Stop button. A message sent
+    while a reply streams waits for that reply to end, then goes.
+    """
+    conversation = session.conversation()
+    asked = placeholder(conversation)
+    prompt, uploads = read_input(info, conversation)
+    prompt = prompt or session.take_queued_prompt()
+    if info is not None:
+        render_conversation_menu(info)
+        if not conversation.turns and not (prompt or uploads):
+            render_examples(info)
+
+    # A Reconnect clicked, or a reply that was still streaming when its session ended (a
+    # reload, a closed tab, a server that stopped): it follows its task again by itself.
+    reconnecting = session.take_queued_reconnect()
+    resuming = session.take_resumable(conversation) if reconnecting is None else None
+    # Long conversations show their latest turns, a page at a time: a 3,000-turn import
+    # drawn whole would send more elements in one run than the browser's connection holds.
+    first = session.history_start(conversation)
+    if first:
+        st.button(
+            f"Show earlier messages ({first:,} not shown)",
+            icon=":material/expand_less:",
+            on_click=session.show_earlier_history,
+            args=(conversation.id,),
+            key="chat_show_earlier",
+        )
+    for index, turn in enumerate(conversation.turns[first:], start=first):
+        if turn.reply is None:
+            with st.chat_message("user", avatar=USER_AVATAR), turn_boundary("This message"):
+                render_text(turn.text, key=f"chat-{index}")
+                render_files(turn.files, key=f"chat-{index}")
+            continue
+        with st.chat_message("assistant", avatar=AGENT_AVATAR):
+            if index in (reconnecting, resuming):
+                follow = session.reconnect(turn.reply, resumed=index == resuming)
+                stream_into(turn.reply, follow, index)
+                continue
+            with turn_boundary("This reply"):
+                render_reply(
+                    turn.reply,
+                    key=f"chat-{index}",
+                    on_reconnect=partial(reconnect_turn, index),
+                    inspect=session.stream_kept(turn.reply.stream_id),
+                )
+
+    refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
+    for refusal in refusals:
+        show_error(f"Not sent: {refusal}", icon=":material/block:")
+    if (prompt or uploads) and info is not None and not refusals:
+        stream_reply(prompt, to_parts(uploads))
+    if placeholder(conversation) != asked:
+        # The reply now waits for an answer (or no longer does): the input says so at once.
+        session.rerun_chat()
+
+
+session.settle_stopped_reply()
+link_problem = session.follow_conversation_link()
+info = session.agent_info()
+
+st.title("Chat", anchor=False)
+if link_problem:
+    st.info(link_problem, icon=":material/link_off:")
+if info is not None:
+    st.caption(f"with **{plain(info.name[:200])}** at {code(session.agent_url())}")
+else:
+    st.info("Connect to an agent in the sidebar to start chatting.", icon=":material/link:")
+
+with st.bottom:
+    stop = st.empty()
+if session.reply_pending(session.conversation()):
+    stop.button("Stop", key="chat_stop", icon=":material/stop_circle:", on_click=session.stop_reply)
+chat_area(info)
+stop.empty()

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
+from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -73,6 +74,7 @@ _WORKSPACE_ID = "workspace_id"
 _LINK_FOLLOWED = "conversation_link_followed"
 _STREAM_SHOWN = "inspector_stream_in_url"
 _STORE_LOAD_ERROR = "store_load_error"
+_STOP_WATCH = "stop_watch"
 _RESUME = "resume_replies"  # ids of turns whose reply was streaming when a session ended
 _SELF_TEST = "health_self_test"
 _REPRODUCTION = "health_reproduction"
@@ -1000,7 +1002,13 @@ def stop_reply() -> None:
     if rt is not None and rt.alive and (stream := rt.active_stream) is not None:
         stream.cancel()
     reply = conversation().last_reply if _WORKSPACE in st.session_state else None
-    if reply is None or reply.settled or reply.error or reply.ended_at is not None:
+    if reply is not None:
+        _stop_reply(reply)
+
+
+def _stop_reply(reply: Reply) -> None:
+    """Mark `reply` stopped by the user, cancel its task on the agent, keep what arrived."""
+    if reply.settled or reply.error or reply.ended_at is not None:
         return
     reply.stopped = True
     reply.finish()
@@ -1014,3 +1022,110 @@ def stop_reply() -> None:
             )
     if (writer := reply_writer(reply)) is not None:
         writer.done()
+
+
+def reply_pending(current: Conversation) -> bool:
+    """This run will stream a reply it did not get from the chat input: a prompt queued
+    (an example clicked), a Reconnect, or a reply to resume."""
+    return (
+        bool(st.session_state.get(_QUEUED_PROMPT))
+        or _QUEUED_RECONNECT in st.session_state
+        or any(turn.id in st.session_state.get(_RESUME, set()) for turn in current.turns)
+    )
+
+
+def rerun_chat() -> None:
+    """Draw the chat fragment again now (in a run of the whole page, the page)."""
+    ctx = get_script_run_ctx()
+    st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
+
+
+# --- Stop from the chat input ----------------------------------------------------------------
+
+# After Streamlit stops a run, the stopped run's thread has ended, and this long has passed
+# with no new run of the page, the Stop was the chat input's (not a page switch, whose run
+# starts at once with fastReruns).
+_STOP_GRACE = 0.25
+
+
+@dataclass
+class _StopWatch:
+    """Per session: full runs so far, and a reply whose run a user's Stop ended."""
+
+    full_runs: int = 0
+    stopped: Reply | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _stop_watch() -> _StopWatch:
+    watch: _StopWatch = st.session_state.setdefault(_STOP_WATCH, _StopWatch())
+    return watch
+
+
+def begin_run() -> None:
+    """Count a full run of the page (the router calls it first)."""
+    watch = _stop_watch()
+    with watch.lock:
+        watch.full_runs += 1
+
+
+@dataclass
+class ReplyStop:
+    """What happens to a streaming reply when Streamlit's Stop ends its run.
+
+    Made before the stream starts: once a run is stopped, every `st.*` call and session
+    state access raises again. Streamlit raises the same `StopException` for the chat
+    input's Stop, for a click elsewhere on the page (fastReruns stops the run and starts
+    another) and for a session that ends; only the first cancels the task. So `stopped`
+    waits off the script thread: when the run has ended, the session is still connected
+    and no new run of the page began, it was the input's Stop. It then asks Streamlit for
+    a run, which cancels the task, keeps what arrived and draws the reply as stopped.
+    """
+
+    reply: Reply
+    watch: _StopWatch
+    full_runs: int
+    session_id: str
+    client_state: ClientState | None
+
+    def stopped(self) -> None:
+        script_thread = threading.current_thread()
+        threading.Thread(
+            target=self._settle, args=(script_thread,), name="a2a-after-stop", daemon=True
+        ).start()
+
+    def _settle(self, script_thread: threading.Thread) -> None:
+        script_thread.join(timeout=5)
+        time.sleep(_STOP_GRACE)
+        if self.client_state is None or not Runtime.exists():
+            return  # not a served app (AppTest): the reply is resumed like a session's end
+        runtime_ = Runtime.instance()
+        app_session = runtime_.get_app_session(self.session_id)
+        if app_session is None or not runtime_.is_active_session(self.session_id):
+            return  # the session ended: the next one resumes the reply
+        with self.watch.lock:
+            if self.watch.full_runs != self.full_runs:
+                return  # another run took over (a page switch): the reply is interrupted
+            self.watch.stopped = self.reply
+        # No public API starts a run from outside one; this is what Streamlit's own
+        # run-on-save does.
+        app_session.request_rerun(self.client_state)
+
+
+def reply_stop(reply: Reply) -> ReplyStop:
+    """What to call if Streamlit's Stop ends the run streaming `reply` (see `ReplyStop`)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    watch = _stop_watch()
+    state = None
+    if ctx is not None:
+        state = ClientState(query_string=ctx.query_string, page_script_hash=ctx.page_script_hash)
+    return ReplyStop(reply, watch, watch.full_runs, ctx.session_id if ctx else "", state)
+
+
+def settle_stopped_reply() -> None:
+    """Finish the reply the chat input's Stop ended: cancel its task, keep what arrived."""
+    watch = _stop_watch()
+    with watch.lock:
+        reply, watch.stopped = watch.stopped, None
+    if reply is not None:
+        _stop_reply(reply)
