@@ -2,7 +2,8 @@
 
 Each broken card is a sound card broken in exactly one way, and the test asserts the
 exact list of (field, severity) it produces, so a rule that stops firing, fires on the
-wrong field or drags other findings along fails its test.
+wrong field or drags other findings along fails its test. The last section pins every
+finding on a few whole cards, word for word and in the order users see them.
 """
 
 from __future__ import annotations
