@@ -2,7 +2,8 @@
 
 Each broken card is a sound card broken in exactly one way, and the test asserts the
 exact list of (field, severity) it produces, so a rule that stops firing, fires on the
-wrong field or drags other findings along fails its test.
+wrong field or drags other findings along fails its test. The last section pins every
+finding on a few whole cards, word for word and in the order users see them.
 """
 
 from __future__ import annotations
@@ -857,3 +858,828 @@ def test_card_differences_compares_a_03_card_with_a_10_card_in_the_10_form() -> 
     assert card_differences(V03, as_10) == ['Adds the skill "Arrival times": Predicts ETAs.']
     # Without the conversion, the layouts alone would differ (url vs supportedInterfaces).
     assert "url" in V03 and "url" not in as_10
+
+
+# --- the order users see ----------------------------------------------------------------
+# Whole cards broken in many ways at once, and every finding they produce, word for word
+# and in order (errors first, then warnings, each in the card's field order): the sidebar
+# shows them in this order, so a refactor of the checks must not reorder or reword them.
+
+
+def many_problems_10() -> Card:
+    """A 1.0 card with something wrong in every top-level field."""
+    card = copy.deepcopy(V10)
+    card["name"] = 7
+    card["descripton"] = card.pop("description")  # a misspelled required field
+    card["supportedInterfaces"] = [
+        "x",
+        {
+            "url": "http://agent.example.com/a2a",
+            "protocolBinding": "jsonrpc",
+            "protocolVersion": "2.0",
+        },
+        {"url": "/rest", "protocolBinding": "GRPC", "protocolVersion": "1.0"},
+        {"url": "https://0.0.0.0:9999/", "protocolBinding": "WEBSOCKET", "protocolVersion": "one"},
+        {
+            "url": "http://agent.example.com/a2a",
+            "protocolBinding": "jsonrpc",
+            "protocolVersion": "2.0",
+        },
+        {"url": "https://agent.example.com/rest", "protocolBinding": "HTTP+JSON"},
+        {
+            "url": "https://agent.example.com/old",
+            "protocolBinding": "HTTP+JSON",
+            "protocolVersion": "0.2",
+        },
+    ]
+    card["supportedInterfaces"][5]["protocolVersion"] = 1  # mistyped: read as 1.0
+    card["provider"] = {"organization": "", "url": "example.com"}
+    del card["version"]
+    card["documentationUrl"] = "docs"
+    card["capabilities"] = {
+        "streaming": "yes",
+        "extendedAgentCard": True,
+        "extensions": [{"description": "x"}, {"uri": "urn:x", "required": True}, 5],
+    }
+    card["securitySchemes"] = {
+        "a": {},
+        "b": {"apiKeySecurityScheme": {"location": "body"}},
+        "c": {
+            "oauth2SecurityScheme": {
+                "flows": {
+                    "implicit": {"authorizationUrl": "http://auth.example.com/a"},
+                    "password": {"tokenUrl": "/token", "scopes": []},
+                }
+            }
+        },
+        "d": {"type": "magic"},
+        "e": "nope",
+        "f": {
+            "openIdConnectSecurityScheme": {"openIdConnectUrl": "https://0.0.0.0/x"},
+            "httpAuthSecurityScheme": {"scheme": "Basic"},
+        },
+        "g": {"type": "http"},
+        "h": {
+            "oauth2SecurityScheme": {"flows": {}, "oauth2MetadataUrl": "http://meta.example.com/x"}
+        },
+    }
+    card["securityRequirements"] = [
+        {"bearer": []},
+        {"schemes": {"b": {"list": ["x", 3]}, "zzz": {}}},
+        {},
+        {"schemes": []},
+        "s",
+    ]
+    card["security"] = [{"b": "not a list"}, {"nope": []}]
+    card["defaultInputModes"] = ["text", 3]
+    card["default_output_modes"] = card.pop("defaultOutputModes")
+    card["skills"] = [
+        {"id": "a", "name": "A", "description": "d", "tags": []},
+        {
+            "id": "a",
+            "name": "",
+            "tags": ["x", 2],
+            "examples": "x",
+            "inputModes": ["bad"],
+            "securityRequirements": [{"schemes": {"nope": {}}}],
+        },
+        3,
+    ]
+    card["signatures"] = [{"protected": "", "header": []}]
+    card["icon_url"] = card.pop("iconUrl")
+    return card
+
+
+def many_problems_03() -> Card:
+    """A legacy 0.3 card with something wrong in most top-level fields."""
+    card = copy.deepcopy(V03)
+    card["protocolVersion"] = "0.4.0"
+    card["url"] = "http://georoute-agent.example.com/a2a/v1"
+    card["preferredTransport"] = "jsonrpc"
+    card["additionalInterfaces"] = [
+        {"url": "https://georoute-agent.example.com/a2a/v1", "transport": "JSONRPC"},
+        {"url": "grpc.example.com:443", "transport": "GRPC"},
+        {"url": "https://georoute-agent.example.com/a2a/x"},
+        {"url": "https://georoute-agent.example.com/a2a/v1", "transport": "JSONRPC"},
+        {"url": "ftp://georoute-agent.example.com/", "transport": "FTP"},
+    ]
+    del card["provider"]["organization"]
+    del card["securitySchemes"]
+    card["security"] = [{"google": ["openid", 3]}]
+    card["capabilities"] = {
+        "streaming": True,
+        "extendedAgentCard": "ignored in 0.3",
+        "stateTransitionHistory": "no",
+        "extensions": [{"description": "x", "required": True}],
+    }
+    del card["skills"][0]["tags"]
+    card["skills"][1]["security"] = [{"github": []}]
+    card["Version"] = card.pop("version")  # a miscased required field
+    card["signatures"] = [{"protected": "x"}]
+    card["iconUrl"] = "icon.png"
+    return card
+
+
+def no_usable_interface_10() -> Card:
+    """A 1.0 card this app cannot call: a too-old JSON-RPC interface and gRPC."""
+    card = copy.deepcopy(V10)
+    card["supportedInterfaces"] = [
+        {
+            "url": "https://recipes.example.com/a2a/v1",
+            "protocolBinding": "JSONRPC",
+            "protocolVersion": "0.2.5",
+        },
+        {
+            "url": "grpc.recipes.example.com:443",
+            "protocolBinding": "GRPC",
+            "protocolVersion": "1.0",
+        },
+    ]
+    card["documentation_url"] = card.pop("documentationUrl")
+    return card
+
+
+def no_usable_interface_03() -> Card:
+    """A 0.3 layout claiming 1.0, offering gRPC and a custom binding only."""
+    card = copy.deepcopy(V03)
+    card["protocolVersion"] = "1.0"
+    card["url"] = "grpc.georoute-agent.example.com:443"
+    card["preferredTransport"] = "GRPC"
+    card["additionalInterfaces"] = [
+        {"url": "wss://georoute-agent.example.com/ws", "transport": "WEBSOCKET"}
+    ]
+    card["default_input_modes"] = card.pop("defaultInputModes")
+    card["documentation_url"] = card.pop("documentationUrl")
+    return card
+
+
+PINNED_CARDS: dict[str, Callable[[], Any]] = {
+    "demo agent": demo_card,
+    "demo agent with auth": lambda: demo_card(auth=DemoAuth(bearer_token="t", api_key="k")),
+    "0.3 spec sample": lambda: copy.deepcopy(V03),
+    "legacy 0.3 with many problems": many_problems_03,
+    "1.0 with many problems": many_problems_10,
+    "1.0 with no usable interface": no_usable_interface_10,
+    "0.3 with no usable interface": no_usable_interface_03,
+    "empty object": dict,
+    "not an object": lambda: ["not", "a", "card"],
+}
+
+PINNED_FINDINGS: dict[str, list[tuple[str, str, str]]] = {
+    "demo agent": [
+        (
+            "warning",
+            "capabilities.extendedAgentCard",
+            "The card offers an extended agent card but declares no "
+            "securitySchemes, and the spec requires that request to be "
+            "authenticated; declare the scheme clients must use.",
+        ),
+    ],
+    "demo agent with auth": [],
+    "0.3 spec sample": [],
+    "legacy 0.3 with many problems": [
+        (
+            "error",
+            "additionalInterfaces[2].transport",
+            "`additionalInterfaces[2].transport` is missing, but the A2A 0.3 "
+            "spec requires it; set it to JSONRPC, HTTP+JSON or GRPC.",
+        ),
+        (
+            "error",
+            "provider.organization",
+            "`provider.organization` is missing, but the A2A 0.3 spec requires "
+            "it; give the provider's name.",
+        ),
+        (
+            "error",
+            "version",
+            "`version` is missing but the card has `Version`; rename it to "
+            "`version`, the field name the A2A 0.3 spec uses.",
+        ),
+        (
+            "error",
+            "capabilities.stateTransitionHistory",
+            "`capabilities.stateTransitionHistory` is a string but must be a "
+            "boolean; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "capabilities.extensions[0].uri",
+            "`capabilities.extensions[0].uri` is missing, but the A2A 0.3 spec "
+            "requires it; give the extension's URI.",
+        ),
+        (
+            "error",
+            "security[0].google[1]",
+            "`security[0].google[1]` is a number but must be a string; fix its "
+            "type in the card's JSON.",
+        ),
+        (
+            "error",
+            "security[0]",
+            "`security[0]` names the security scheme 'google', which "
+            "securitySchemes does not declare; declare it there or fix the "
+            "name.",
+        ),
+        (
+            "error",
+            "skills[0].tags",
+            "`skills[0].tags` is missing, but the A2A 0.3 spec requires it; "
+            "add at least one keyword describing the skill.",
+        ),
+        (
+            "error",
+            "skills[1].security[0]",
+            "`skills[1].security[0]` names the security scheme 'github', which "
+            "securitySchemes does not declare; declare it there or fix the "
+            "name.",
+        ),
+        (
+            "error",
+            "signatures[0].signature",
+            "`signatures[0].signature` is missing, but the A2A 0.3 spec "
+            "requires it; give the base64url signature.",
+        ),
+        (
+            "warning",
+            "protocolVersion",
+            "`protocolVersion` is '0.4.0', which this app does not speak (it "
+            'speaks 1.0 and 0.3); publish "0.3.0" if the agent follows the 0.3 '
+            "spec.",
+        ),
+        (
+            "warning",
+            "url",
+            "`url` uses plain http:// on georoute-agent.example.com, so "
+            "messages and credentials travel unencrypted; serve it over https "
+            "(the spec requires TLS in production).",
+        ),
+        (
+            "warning",
+            "preferredTransport",
+            "`preferredTransport` is 'jsonrpc', which clients treat as a "
+            "custom binding; write JSONRPC (binding names are case-sensitive).",
+        ),
+        (
+            "warning",
+            "additionalInterfaces[3]",
+            "`additionalInterfaces[3]` repeats `additionalInterfaces[0]` "
+            "(JSONRPC at https://georoute-agent.example.com/a2a/v1); remove "
+            "the duplicate interface.",
+        ),
+        (
+            "warning",
+            "additionalInterfaces[4].transport",
+            "`additionalInterfaces[4].transport` is the custom binding 'FTP', "
+            "which this app cannot use; document it, and also offer JSONRPC or "
+            "HTTP+JSON for standard clients.",
+        ),
+        (
+            "warning",
+            "capabilities.extensions[0].required",
+            "The agent requires the extension (no uri), which this app does "
+            "not implement, so it may reject the app's requests; mark it "
+            "required: false if clients without it can still be served.",
+        ),
+        (
+            "warning",
+            "supportsAuthenticatedExtendedCard",
+            "The card offers an extended agent card but declares no "
+            "securitySchemes, and the spec requires that request to be "
+            "authenticated; declare the scheme clients must use.",
+        ),
+        (
+            "warning",
+            "iconUrl",
+            "`iconUrl` is 'icon.png', not an absolute http(s) URL; publish the "
+            "full URL so clients can open it.",
+        ),
+    ],
+    "1.0 with many problems": [
+        (
+            "error",
+            "name",
+            "`name` is a number but must be a string; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "description",
+            "`description` is missing but the card has `descripton`; rename it "
+            "to `description`, the field name the A2A 1.0 spec uses.",
+        ),
+        (
+            "error",
+            "supportedInterfaces[0]",
+            "`supportedInterfaces[0]` is a string but must be an object; fix "
+            "its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "supportedInterfaces[2].url",
+            "`supportedInterfaces[2].url` is '/rest', not an absolute http(s) "
+            "URL; publish the full URL, such as https://agent.example.com/a2a.",
+        ),
+        (
+            "error",
+            "supportedInterfaces[5].protocolVersion",
+            "`supportedInterfaces[5].protocolVersion` is a number but must be "
+            "a string; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "provider.organization",
+            "`provider.organization` is empty, but the A2A 1.0 spec requires a "
+            "value; give the provider's name.",
+        ),
+        (
+            "error",
+            "version",
+            "`version` is missing, but the A2A 1.0 spec requires it; add the "
+            'agent\'s own version, such as "1.0.0".',
+        ),
+        (
+            "error",
+            "capabilities.streaming",
+            "`capabilities.streaming` is a string but must be a boolean; fix "
+            "its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "capabilities.extensions[2]",
+            "`capabilities.extensions[2]` is a number but must be an object; "
+            "fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "securitySchemes.a",
+            "`securitySchemes.a` names no scheme type; give exactly one of "
+            "apiKeySecurityScheme, httpAuthSecurityScheme, "
+            "oauth2SecurityScheme, openIdConnectSecurityScheme, "
+            "mtlsSecurityScheme.",
+        ),
+        (
+            "error",
+            "securitySchemes.b.apiKeySecurityScheme.location",
+            "`securitySchemes.b.apiKeySecurityScheme.location` is 'body'; use "
+            "query, header or cookie.",
+        ),
+        (
+            "error",
+            "securitySchemes.b.apiKeySecurityScheme.name",
+            "`securitySchemes.b.apiKeySecurityScheme.name` is missing, but the "
+            "A2A 1.0 spec requires it; give the name of the header, query or "
+            "cookie parameter that carries the key.",
+        ),
+        (
+            "error",
+            "securitySchemes.c.oauth2SecurityScheme.flows",
+            "`securitySchemes.c.oauth2SecurityScheme.flows` declares 2 OAuth "
+            "flows (implicit, password), which a2a-sdk (and so this app) "
+            "cannot load; keep one flow per scheme.",
+        ),
+        (
+            "error",
+            "securitySchemes.c.oauth2SecurityScheme.flows.password.tokenUrl",
+            "`securitySchemes.c.oauth2SecurityScheme.flows.password.tokenUrl` "
+            "is '/token', not an absolute http(s) URL; publish the full URL so "
+            "clients can authenticate.",
+        ),
+        (
+            "error",
+            "securitySchemes.c.oauth2SecurityScheme.flows.password.scopes",
+            "`securitySchemes.c.oauth2SecurityScheme.flows.password.scopes` is "
+            "a list but must be an object; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "securitySchemes.d.type",
+            '`securitySchemes.d.type` is "magic", not a known scheme type; use '
+            "one of apiKey, http, oauth2, openIdConnect, mutualTLS.",
+        ),
+        (
+            "error",
+            "securitySchemes.e",
+            "`securitySchemes.e` is a string but must be an object; fix its "
+            "type in the card's JSON.",
+        ),
+        (
+            "error",
+            "securitySchemes.f",
+            "`securitySchemes.f` declares 2 scheme types "
+            "(httpAuthSecurityScheme, openIdConnectSecurityScheme); give "
+            "exactly one of apiKeySecurityScheme, httpAuthSecurityScheme, "
+            "oauth2SecurityScheme, openIdConnectSecurityScheme, "
+            "mtlsSecurityScheme.",
+        ),
+        (
+            "error",
+            "securitySchemes.g.scheme",
+            "`securitySchemes.g.scheme` is missing, but the A2A 1.0 spec "
+            "requires it; give the HTTP authentication scheme, such as "
+            '"Bearer".',
+        ),
+        (
+            "error",
+            "securitySchemes.h.oauth2SecurityScheme.flows",
+            "`securitySchemes.h.oauth2SecurityScheme.flows` names no OAuth "
+            "flow; add one of authorizationCode, clientCredentials, "
+            "deviceCode, implicit, password.",
+        ),
+        (
+            "error",
+            "securityRequirements[0]",
+            '`securityRequirements[0]` has no "schemes" object, so a2a-sdk '
+            'reads it as "no authentication needed"; write it as {"schemes": '
+            '{"<name>": {"list": ["<scope>"]}}}.',
+        ),
+        (
+            "error",
+            "securityRequirements[1].schemes.b.list[1]",
+            "`securityRequirements[1].schemes.b.list[1]` is a number but must "
+            "be a string; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "securityRequirements[1]",
+            "`securityRequirements[1]` names the security scheme 'zzz', which "
+            "securitySchemes does not declare; declare it there or fix the "
+            "name.",
+        ),
+        (
+            "error",
+            "securityRequirements[3].schemes",
+            "`securityRequirements[3].schemes` is a list but must be an "
+            "object; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "securityRequirements[4]",
+            "`securityRequirements[4]` is a string but must be an object; fix "
+            "its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "security[0].b",
+            "`security[0].b` is a string but must be a list; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "security[1]",
+            "`security[1]` names the security scheme 'nope', which "
+            "securitySchemes does not declare; declare it there or fix the "
+            "name.",
+        ),
+        (
+            "error",
+            "defaultInputModes[1]",
+            "`defaultInputModes[1]` is a number but must be a string; fix its "
+            "type in the card's JSON.",
+        ),
+        (
+            "error",
+            "defaultOutputModes",
+            "`defaultOutputModes` is missing but the card has "
+            "`default_output_modes`; rename it to `defaultOutputModes`, the "
+            "field name the A2A 1.0 spec uses.",
+        ),
+        (
+            "error",
+            "skills[0].tags",
+            "`skills[0].tags` is empty, but the A2A 1.0 spec requires a value; "
+            "add at least one keyword describing the skill.",
+        ),
+        (
+            "error",
+            "skills[1].name",
+            "`skills[1].name` is empty, but the A2A 1.0 spec requires a value; "
+            "give the skill a human-readable name.",
+        ),
+        (
+            "error",
+            "skills[1].description",
+            "`skills[1].description` is missing, but the A2A 1.0 spec requires "
+            "it; say what the skill does.",
+        ),
+        (
+            "error",
+            "skills[1].tags[1]",
+            "`skills[1].tags[1]` is a number but must be a string; fix its "
+            "type in the card's JSON.",
+        ),
+        (
+            "error",
+            "skills[1].examples",
+            "`skills[1].examples` is a string but must be a list; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "skills[1].securityRequirements[0]",
+            "`skills[1].securityRequirements[0]` names the security scheme "
+            "'nope', which securitySchemes does not declare; declare it there "
+            "or fix the name.",
+        ),
+        (
+            "error",
+            "skills[1].id",
+            "The skill id 'a' is also used by `skills[0]`; give each skill a unique id.",
+        ),
+        (
+            "error",
+            "skills[2]",
+            "`skills[2]` is a number but must be an object; fix its type in the card's JSON.",
+        ),
+        (
+            "error",
+            "signatures[0].protected",
+            "`signatures[0].protected` is empty, but the A2A 1.0 spec requires "
+            "a value; give the base64url JWS header.",
+        ),
+        (
+            "error",
+            "signatures[0].signature",
+            "`signatures[0].signature` is missing, but the A2A 1.0 spec "
+            "requires it; give the base64url signature.",
+        ),
+        (
+            "error",
+            "signatures[0].header",
+            "`signatures[0].header` is a list but must be an object; fix its "
+            "type in the card's JSON.",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[1].url",
+            "`supportedInterfaces[1].url` uses plain http:// on "
+            "agent.example.com, so messages and credentials travel "
+            "unencrypted; serve it over https (the spec requires TLS in "
+            "production).",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[1].protocolBinding",
+            "`supportedInterfaces[1].protocolBinding` is 'jsonrpc', which "
+            "clients treat as a custom binding; write JSONRPC (binding names "
+            "are case-sensitive).",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[1].protocolVersion",
+            "`supportedInterfaces[1].protocolVersion` is '2.0', a protocol "
+            "version this app does not speak (it speaks 1.0 and 0.3); declare "
+            '"1.0" or "0.3" if the interface follows them.',
+        ),
+        (
+            "warning",
+            "supportedInterfaces[3].url",
+            "`supportedInterfaces[3].url` uses 0.0.0.0, a listening address "
+            "clients cannot reliably reach; publish the host name or IP "
+            "address clients should use.",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[3].protocolBinding",
+            "`supportedInterfaces[3].protocolBinding` is the custom binding "
+            "'WEBSOCKET', which this app cannot use; document it, and also "
+            "offer JSONRPC or HTTP+JSON for standard clients.",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[3].protocolVersion",
+            "`supportedInterfaces[3].protocolVersion` is 'one', which does not "
+            'parse as a version, so a2a-sdk skips this interface; use "1.0" or '
+            '"0.3".',
+        ),
+        (
+            "warning",
+            "supportedInterfaces[4].url",
+            "`supportedInterfaces[4].url` uses plain http:// on "
+            "agent.example.com, so messages and credentials travel "
+            "unencrypted; serve it over https (the spec requires TLS in "
+            "production).",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[4].protocolBinding",
+            "`supportedInterfaces[4].protocolBinding` is 'jsonrpc', which "
+            "clients treat as a custom binding; write JSONRPC (binding names "
+            "are case-sensitive).",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[4].protocolVersion",
+            "`supportedInterfaces[4].protocolVersion` is '2.0', a protocol "
+            "version this app does not speak (it speaks 1.0 and 0.3); declare "
+            '"1.0" or "0.3" if the interface follows them.',
+        ),
+        (
+            "warning",
+            "supportedInterfaces[4]",
+            "`supportedInterfaces[4]` repeats `supportedInterfaces[1]` "
+            "(jsonrpc at http://agent.example.com/a2a); remove the duplicate "
+            "interface.",
+        ),
+        (
+            "warning",
+            "supportedInterfaces[6].protocolVersion",
+            "`supportedInterfaces[6].protocolVersion` is '0.2', a protocol "
+            "version this app does not speak (it speaks 1.0 and 0.3); declare "
+            '"1.0" or "0.3" if the interface follows them.',
+        ),
+        (
+            "warning",
+            "provider.url",
+            "`provider.url` is 'example.com', not an absolute http(s) URL; "
+            "publish the full URL so clients can open it.",
+        ),
+        (
+            "warning",
+            "documentationUrl",
+            "`documentationUrl` is 'docs', not an absolute http(s) URL; "
+            "publish the full URL so clients can open it.",
+        ),
+        (
+            "warning",
+            "capabilities.extensions[0].uri",
+            "`capabilities.extensions[0]` has no uri, so clients cannot tell "
+            "which extension it is; give the extension's URI.",
+        ),
+        (
+            "warning",
+            "capabilities.extensions[1].required",
+            "The agent requires the extension urn:x, which this app does not "
+            "implement, so it may reject the app's requests; mark it required: "
+            "false if clients without it can still be served.",
+        ),
+        (
+            "warning",
+            "securitySchemes.c.oauth2SecurityScheme.flows.implicit",
+            "The implicit OAuth flow is deprecated in A2A 1.0; use "
+            "authorizationCode with PKCE, or deviceCode.",
+        ),
+        (
+            "warning",
+            "securitySchemes.c.oauth2SecurityScheme.flows.implicit.authorizationUrl",
+            "`securitySchemes.c.oauth2SecurityScheme.flows.implicit.authorizationUrl` "
+            "uses plain http:// on auth.example.com, so messages and "
+            "credentials travel unencrypted; serve it over https (the spec "
+            "requires TLS in production).",
+        ),
+        (
+            "warning",
+            "securitySchemes.c.oauth2SecurityScheme.flows.password",
+            "The password OAuth flow is deprecated in A2A 1.0; use "
+            "authorizationCode with PKCE, or deviceCode.",
+        ),
+        (
+            "warning",
+            "securitySchemes.h.oauth2SecurityScheme.oauth2MetadataUrl",
+            "`securitySchemes.h.oauth2SecurityScheme.oauth2MetadataUrl` uses "
+            "plain http:// on meta.example.com, so messages and credentials "
+            "travel unencrypted; serve it over https (the spec requires TLS in "
+            "production).",
+        ),
+        (
+            "warning",
+            "defaultInputModes[0]",
+            "`defaultInputModes[0]` is 'text', which is not a media type; use "
+            "a MIME type such as text/plain or application/json.",
+        ),
+        (
+            "warning",
+            "skills[1].inputModes[0]",
+            "`skills[1].inputModes[0]` is 'bad', which is not a media type; "
+            "use a MIME type such as text/plain or application/json.",
+        ),
+        (
+            "warning",
+            "icon_url",
+            "`icon_url` is not a field name the A2A 1.0 spec uses, so clients "
+            "may ignore it; rename it to `iconUrl` if that is what you meant.",
+        ),
+    ],
+    "1.0 with no usable interface": [
+        (
+            "error",
+            "supportedInterfaces",
+            "No JSON-RPC or HTTP+JSON interface declares a protocol version "
+            "this app can use (0.3 or later), so a2a-sdk will not connect; "
+            'declare "1.0" or "0.3".',
+        ),
+        (
+            "warning",
+            "supportedInterfaces[0].protocolVersion",
+            "`supportedInterfaces[0].protocolVersion` is '0.2.5', a protocol "
+            "version this app does not speak (it speaks 1.0 and 0.3); declare "
+            '"1.0" or "0.3" if the interface follows them.',
+        ),
+        (
+            "warning",
+            "documentation_url",
+            "`documentation_url` is not a field name the A2A 1.0 spec uses, so "
+            "clients may ignore it; rename it to `documentationUrl` if that is "
+            "what you meant.",
+        ),
+    ],
+    "0.3 with no usable interface": [
+        (
+            "error",
+            "additionalInterfaces",
+            "None of the agent's interfaces (GRPC, WEBSOCKET) is JSON-RPC or "
+            "HTTP+JSON, which this app needs; add one to the card to use the "
+            "agent here.",
+        ),
+        (
+            "error",
+            "defaultInputModes",
+            "`defaultInputModes` is missing but the card has "
+            "`default_input_modes`; rename it to `defaultInputModes`, the "
+            "field name the A2A 0.3 spec uses.",
+        ),
+        (
+            "warning",
+            "protocolVersion",
+            "The card claims protocol 1.0 but uses the 0.3 layout (top-level "
+            "url); publish supportedInterfaces for 1.0, or set protocolVersion "
+            'to "0.3.0".',
+        ),
+        (
+            "warning",
+            "additionalInterfaces[0].transport",
+            "`additionalInterfaces[0].transport` is the custom binding "
+            "'WEBSOCKET', which this app cannot use; document it, and also "
+            "offer JSONRPC or HTTP+JSON for standard clients.",
+        ),
+        (
+            "warning",
+            "documentation_url",
+            "`documentation_url` is not a field name the A2A 0.3 spec uses, so "
+            "clients may ignore it; rename it to `documentationUrl` if that is "
+            "what you meant.",
+        ),
+    ],
+    "empty object": [
+        (
+            "error",
+            "name",
+            "`name` is missing, but the A2A 1.0 spec requires it; add a "
+            "human-readable name for the agent.",
+        ),
+        (
+            "error",
+            "description",
+            "`description` is missing, but the A2A 1.0 spec requires it; add a "
+            "sentence on what the agent does.",
+        ),
+        (
+            "error",
+            "supportedInterfaces",
+            "`supportedInterfaces` is missing, but the A2A 1.0 spec requires "
+            "it; list at least one interface with url, protocolBinding and "
+            "protocolVersion.",
+        ),
+        (
+            "error",
+            "version",
+            "`version` is missing, but the A2A 1.0 spec requires it; add the "
+            'agent\'s own version, such as "1.0.0".',
+        ),
+        (
+            "error",
+            "capabilities",
+            "`capabilities` is missing, but the A2A 1.0 spec requires it; add "
+            "a capabilities object, even an empty one.",
+        ),
+        (
+            "error",
+            "defaultInputModes",
+            "`defaultInputModes` is missing, but the A2A 1.0 spec requires it; "
+            'list the media types the agent accepts, such as ["text/plain"].',
+        ),
+        (
+            "error",
+            "defaultOutputModes",
+            "`defaultOutputModes` is missing, but the A2A 1.0 spec requires "
+            "it; list the media types the agent produces, such as "
+            '["text/plain"].',
+        ),
+        (
+            "error",
+            "skills",
+            "`skills` is missing, but the A2A 1.0 spec requires it; describe "
+            "at least one skill with id, name, description and tags.",
+        ),
+    ],
+    "not an object": [
+        (
+            "error",
+            "card",
+            "The card is a list, not a JSON object; serve the agent card as a JSON object.",
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", PINNED_CARDS)
+def test_every_finding_in_order_on_whole_cards(name: str) -> None:
+    found = [(w.severity, w.field, w.message) for w in check_card(PINNED_CARDS[name]())]
+    assert found == PINNED_FINDINGS[name]
