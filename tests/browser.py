@@ -46,12 +46,13 @@ REPLY_TIMEOUT = 30.0  # seconds per reply; the slowest (the search) takes about 
 LOG_PROBLEMS = ("Event loop is closed", "Traceback")
 
 # A reply's footer caption gets "N events in X s" only once the reply has finished
-# (drawn after the Stop button is removed), so it marks the final render.
+# (drawn after the Stop button goes), so it marks the final render.
 FINISHED_CAPTION = re.compile(r"\d+ events? in \d+\.\d s")
 
 # One atomic look at the chat, by the bubbles' aria-labels: each side's message text
-# (skipping stale elements left over from the previous run), whether a Stop button is
-# on the page, how many exception boxes it shows, and its whole text.
+# (skipping stale elements left over from the previous run), whether a Stop is on the
+# page (the chat input's, while the reply it asked for streams, or the page's Stop
+# button for any other reply), how many exception boxes it shows, and its whole text.
 CHAT_SNAPSHOT_JS = """() => {
   const fresh = (label) => [...document.querySelectorAll(`[aria-label="${label}"]`)]
     .filter((m) => !m.closest('[data-stale="true"]'))
@@ -59,8 +60,8 @@ CHAT_SNAPSHOT_JS = """() => {
   return {
     users: fresh('Chat message from user'),
     replies: fresh('Chat message from assistant'),
-    stop: [...document.querySelectorAll('button')]
-      .some((b) => b.innerText.trim().endsWith('Stop')),
+    stop: document.querySelector('[data-testid="stChatInputStopButton"]') !== null
+      || [...document.querySelectorAll('button')].some((b) => b.innerText.trim().endsWith('Stop')),
     exceptions: document.querySelectorAll('[data-testid="stException"]').length,
     text: document.body.innerText,
   };

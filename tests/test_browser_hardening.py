@@ -312,11 +312,24 @@ def test_disturbing_a_streaming_reply(server: AppServer, open_chat: OpenChat) ->
         chat.assert_clean()
         assert_clean_log(server)
 
-    # (a) Another message while the reply streams: the rerun ends the first stream,
-    # the new message gets its own complete reply.
+    # (a) While the reply the input asked for streams, the input is its Stop and takes
+    # no text; a reply started elsewhere (a skill's example in the sidebar) leaves the
+    # input free, and a message sent meanwhile waits for that reply to end: neither is
+    # cut off.
     slow()
+    box = chat.page.get_by_test_id("stChatInput").locator("textarea")
+    assert box.is_disabled(), "the chat input takes text while its reply streams"
+    chat.page.get_by_test_id("stChatInputStopButton").click()
+    chat.wait_until("stopped from the input", lambda c: finished(c, count))
+    chat.page.get_by_test_id("stSidebar").get_by_text("Long streamed answer").click()
+    chat.page.get_by_role("button", name=LONG_ANSWER, exact=True).click()
+    sent.append(LONG_ANSWER)
+    count += 1
+    chat.wait_until("the long answer streaming", lambda c: len(c.replies) == count and c.stop)
     reply = say("Search for overlap")
     assert "Results for 'overlap'" in reply, reply
+    first = chat.snapshot().replies[-2]
+    assert "never meets a closed one." in first and "completed" in first, first[-300:]
     next_message_works("a: a second message")
 
     # (b) Away to each other page and back while the reply streams.
@@ -448,8 +461,14 @@ def test_ten_sessions_stream_at_once(
     assert held == SESSIONS, f"only {held} of {SESSIONS} sessions were streaming at once"
     figure(request, "concurrent_streams_held", held)
 
-    # Each interrupts its stream with its own search: ten more streams at once, each
-    # page showing only its own topic while the chunks arrive.
+    # Each stops its stream from the input (the input takes no text while its reply
+    # streams), then searches: ten more streams at once, each page showing only its own
+    # topic while the chunks arrive.
+    for chat in chats:
+        chat.page.get_by_test_id("stChatInputStopButton").click()
+    for chat in chats:
+        stopped = chat.wait_until("stopped", lambda c: finished(c, 2)).replies[-1]
+        assert "canceled" in stopped, stopped[-300:]
     most = burst(lambda k: f"Search for topic-{k}", 3)
     figure(request, "concurrent_searches_seen", most)
     burst(lambda _k: "What is my name?", 4)
