@@ -15,7 +15,7 @@ from services import session
 from services.client.agent import AgentInfo
 from services.client.uploads import Upload, accepts_files, check_uploads, to_parts
 from services.errors import AppError
-from services.replies import Conversation, PartView, Reply, ReplyEvent
+from services.replies import Conversation, Reply, ReplyEvent
 from services.runtime import EventStream
 from services.safe_text import code, plain
 
@@ -56,17 +56,6 @@ def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> No
         on_reconnect=partial(session.queue_reconnect, index),
         inspect=session.stream_kept(reply.stream_id),
     )
-
-
-def stream_reply(text: str, files: list[PartView]) -> None:
-    """Send `text` (and files) and draw the reply as it streams; it is kept in history."""
-    reply, stream = session.send(text, files)
-    index = len(session.conversation().turns) - 1
-    with st.chat_message("user", avatar=USER_AVATAR):
-        render_text(text, key=f"chat-{index}-sent")
-        render_files(files, key=f"chat-{index}-sent")
-    with st.chat_message("assistant", avatar=AGENT_AVATAR):
-        stream_into(reply, stream, index)
 
 
 def placeholder(conversation: Conversation) -> str:
@@ -136,15 +125,31 @@ def chat_area(info: AgentInfo | None) -> None:
     asked = placeholder(conversation)
     prompt, uploads = read_input(info, conversation)
     prompt = prompt or session.take_queued_prompt()
+    refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
+    sending = bool(prompt or uploads) and info is not None and not refusals
+
+    # What streams in this run, by turn: a Reconnect clicked, or a reply that was still
+    # streaming when its session ended (a reload, a closed tab, a server that stopped),
+    # which follows its task again by itself; else the message just sent. The message
+    # joins the history first, so the menu and the history below already show it.
+    live: dict[int, EventStream[ReplyEvent]] = {}
+    resumed: int | None = None
+    if (follow := session.take_queued_reconnect()) is None:
+        follow = resumed = session.take_resumable(conversation)
+    broken = conversation.turns[follow].reply if follow is not None else None
+    if follow is not None and broken is not None:
+        live[follow] = session.reconnect(broken, resumed=follow == resumed)
+        if sending:  # one stream at a time: the message goes once this reply has ended
+            session.queue_prompt(prompt)
+            sending = False
+    elif sending:
+        _, stream = session.send(prompt, to_parts(uploads))
+        live[len(conversation.turns) - 1] = stream
+
     if info is not None:
         render_conversation_menu(info)
-        if not conversation.turns and not (prompt or uploads):
+        if not conversation.turns:
             render_examples(info)
-
-    # A Reconnect clicked, or a reply that was still streaming when its session ended (a
-    # reload, a closed tab, a server that stopped): it follows its task again by itself.
-    reconnecting = session.take_queued_reconnect()
-    resuming = session.take_resumable(conversation) if reconnecting is None else None
     # Long conversations show their latest turns, a page at a time: a 3,000-turn import
     # drawn whole would send more elements in one run than the browser's connection holds.
     first = session.history_start(conversation)
@@ -163,9 +168,8 @@ def chat_area(info: AgentInfo | None) -> None:
                 render_files(turn.files, key=f"chat-{index}")
             continue
         with st.chat_message("assistant", avatar=AGENT_AVATAR):
-            if index in (reconnecting, resuming):
-                follow = session.reconnect(turn.reply, resumed=index == resuming)
-                stream_into(turn.reply, follow, index)
+            if index in live:
+                stream_into(turn.reply, live[index], index)
                 continue
             with turn_boundary("This reply"):
                 render_reply(
@@ -175,13 +179,11 @@ def chat_area(info: AgentInfo | None) -> None:
                     inspect=session.stream_kept(turn.reply.stream_id),
                 )
 
-    refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
     for refusal in refusals:
         show_error(f"Not sent: {refusal}", icon=":material/block:")
-    if (prompt or uploads) and info is not None and not refusals:
-        stream_reply(prompt, to_parts(uploads))
-    if placeholder(conversation) != asked:
-        # The reply now waits for an answer (or no longer does): the input says so at once.
+    if placeholder(conversation) != asked or session.has_queued_prompt():
+        # The reply now waits for an answer (or no longer does): the input says so at
+        # once. Or a message waits for the reply that was streaming: it goes now.
         session.rerun_chat()
 
 

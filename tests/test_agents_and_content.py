@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.conversations import LIST_KEY
 from services.client import agent, resources
 from services.client.uploads import MAX_FILES, Upload, check_uploads
 from services.demo_agent import DemoAgentServer, DemoAuth, LoopbackServer, build_app, chart_png
@@ -63,14 +64,20 @@ def test_conversations_new_switch_rename_delete(app):
     send(app, "What is my name?")
     assert "haven't told me" in last_bubble(app)  # a new context, as it should be
 
+    app.session_state[LIST_KEY] = True  # the menu's list popover is open: its content drawn
+    app.run()
     app.radio(key="chat_conversation_choice").set_value(first).run()
     assert conversation(app).id == first
     send(app, "What is my name?")
     assert "Your name is Cy." in last_bubble(app)  # the old context goes on
 
+    app.session_state[LIST_KEY] = True  # choosing closed it (its label changed)
+    app.run()
     app.text_input(key="chat_title").set_value("About Cy")
     next(b for b in app.button if b.label == "Rename").click().run()
     assert conversation(app).label == "About Cy"
+    app.session_state[LIST_KEY] = True  # renaming closed it too
+    app.run()
     next(b for b in app.button if b.label == "Delete this conversation").click().run()
     remaining = app.session_state["workspace"].agent.conversations
     assert [c.id for c in remaining] != [first] and all(c.id != first for c in remaining)

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.conversations import LIST_KEY
 from services.demo_agent import DemoAgentServer
 from services.formats import MAX_DEPTH
 from services.inspector.inspection import StreamFileError, import_jsonl
@@ -260,6 +261,7 @@ def service_refusal(call: Any, error: type[Exception], data: bytes) -> str:
 
 
 def test_malformed_conversation_files_are_refused_on_the_chat_page(app, exports):
+    app.session_state[LIST_KEY] = True  # the menu's list popover is open: its content drawn
     app.run()
     # A file chosen but not opened: from here on the "Open it" button is shown.
     app.file_uploader(key="chat_import").set_value(("c.json", b"{}", "application/json")).run()

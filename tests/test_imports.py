@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pages.ui.conversations import LIST_KEY
 from services.client import agent, resources
 from services.client.agent import SendOptions
 from services.demo_agent import DemoAgentServer
@@ -108,6 +109,7 @@ def assert_chat_still_works(at: AppTest) -> None:
 
 
 def import_on_chat(at: AppTest, text: str) -> None:
+    at.session_state[LIST_KEY] = True  # the menu's list popover is open: its content drawn
     at.run()
     at.file_uploader(key="chat_import").set_value(("c.json", text.encode(), "application/json"))
     at.run()

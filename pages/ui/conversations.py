@@ -1,5 +1,9 @@
 """The conversation menu on the Chat page: switch, new, rename, delete, export, import,
-and the conversation's advanced A2A settings."""
+and the conversation's advanced A2A settings.
+
+Drawn in the chat's fragment, with popovers that draw their content only while open: a
+message and its reply send the menu's three buttons, not its forms and lists.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,26 @@ from services.client.agent import AgentInfo
 from services.store import StoreError
 from services.store.workspace import ConversationFileError
 
+LIST_KEY = "chat_menu_conversations"  # the popovers' open state
+SETTINGS_KEY = "chat_menu_settings"
+
 
 def render_conversation_menu(info: AgentInfo | None) -> None:
     current = session.conversation()
     with st.container(horizontal=True):
-        with st.popover(f":material/forum: {current.label}"):
-            _render_list(current.id)
+        with st.popover(
+            f":material/forum: {current.label}", key=LIST_KEY, on_change="rerun"
+        ) as conversations:
+            if conversations.open:
+                _render_list(current.id)
         st.button(
-            "New conversation", icon=":material/add_comment:", on_click=session.new_conversation
+            "New conversation",
+            icon=":material/add_comment:",
+            on_click=session.new_conversation,
         )
-        with st.popover(":material/tune: Advanced"):
-            _render_settings(info)
+        with st.popover(":material/tune: Advanced", key=SETTINGS_KEY, on_change="rerun") as more:
+            if more.open:
+                _render_settings(info)
 
 
 def _render_list(current_id: str) -> None:

@@ -858,6 +858,10 @@ def queue_prompt(text: str) -> None:
     st.session_state[_QUEUED_PROMPT] = text
 
 
+def has_queued_prompt() -> bool:
+    return bool(st.session_state.get(_QUEUED_PROMPT))
+
+
 def take_queued_prompt() -> str:
     prompt: str = st.session_state.pop(_QUEUED_PROMPT, "")
     return prompt
