@@ -8,8 +8,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from services import demo_agent as demo_agent_module
-from services.demo_agent import LONG_ANSWER, LoopbackServer
+from services.demo_agent import LONG_ANSWER, LoopbackServer, running_demo_agent
 from services.replies import Conversation
 from services.runtime import SessionRuntime
 from tests.agents import broken_stream_app, not_found_app
@@ -167,7 +166,8 @@ def test_agent_url_from_secrets(monkeypatch, demo_agent):
     try:
         at.run()
         assert at.sidebar.text_input(key="sidebar_agent_url").value == demo_agent.url
-        assert demo_agent_module._demo is None or demo_agent_module._demo.url != demo_agent.url
+        embedded = running_demo_agent()
+        assert embedded is None or embedded.url != demo_agent.url
     finally:
         close_runtime(at)
 
@@ -179,7 +179,8 @@ def test_with_no_agent_configured_the_embedded_demo_agent_starts(monkeypatch):
         at.run()
         assert not at.exception
         url = at.sidebar.text_input(key="sidebar_agent_url").value
-        assert demo_agent_module._demo is not None and url == demo_agent_module._demo.url
+        embedded = running_demo_agent()
+        assert embedded is not None and url == embedded.url
         assert url.startswith("http://127.0.0.1:")
         assert "**A2A Demo Agent**" in at.sidebar.markdown[0].value
         send(at, "hello")

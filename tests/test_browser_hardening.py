@@ -216,7 +216,7 @@ class DemoMemory:
     name: str = ""
 
     def expect(self, text: str) -> str:
-        """The reply to `text`, which the agent answers by keyword (services/demo_agent.py)."""
+        """The reply to `text`, which the agent answers by keyword (demo_agent/scenarios)."""
         if text.startswith("Search for "):
             return f"Results for '{text.removeprefix('Search for ')}'"
         self.messages += 1

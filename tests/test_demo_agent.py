@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import struct
+import threading
+import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -44,14 +46,18 @@ from a2a.types.a2a_pb2 import (
     TaskState,
 )
 from google.protobuf.json_format import MessageToDict
+from starlette.applications import Starlette
 
 from services.demo_agent import (
     DemoAuth,
     DemoTiming,
     LoopbackServer,
+    build_agent_card,
     build_app,
+    build_extended_agent_card,
     chart_png,
 )
+from services.demo_agent.scenarios import ROUTING, SCENARIOS, route
 from tests.conftest import FAST
 
 pytestmark = pytest.mark.timeout(60)
@@ -539,3 +545,105 @@ def test_the_rest_binding_streams_and_lists_at_rest(agent):
     assert [t.status.state for t in tasks] == [TaskState.TASK_STATE_COMPLETED]
     assert "POST /rest/message:stream" in seen and "GET /rest/tasks" in seen
     assert not any(p.startswith("POST / ") or p == "POST /" for p in seen)  # no JSON-RPC
+
+
+# --- the scenarios' declarations ---------------------------------------------------
+
+
+def test_keywords_route_in_their_declared_order():
+    # The keyword table as it was before the scenarios had modules of their own.
+    assert [(k, s.name) for s in ROUTING for k in s.keywords] == [
+        ("admin", "admin"),
+        ("explain", "long"),
+        ("stream", "long"),
+        ("search", "search"),
+        ("book", "trip"),
+        ("trip", "trip"),
+        ("slow", "slow"),
+        ("fail", "fail"),
+        ("image", "chart"),
+        ("chart", "chart"),
+        ("report", "report"),
+    ]
+    assert route("Show the admin report").name == "admin"
+    assert route("Draw a chart image of the sales report").name == "chart"
+    assert route("hello there").name == "chat"
+
+
+def test_the_card_advertises_every_scenario_and_routes_every_keyword():
+    keyed = [s for s in SCENARIOS if s.keywords]
+    assert set(ROUTING) == set(keyed) and len(ROUTING) == len(keyed)
+    card = build_agent_card("http://127.0.0.1:1")
+    extended = build_extended_agent_card(card)
+    assert [s.id for s in card.skills] == [
+        "explain",
+        "search",
+        "trip",
+        "slow",
+        "fail",
+        "report",
+        "memory",
+        "chart",
+        "files",
+    ]
+    assert [s.id for s in extended.skills] == [s.skill.id for s in SCENARIOS]
+
+
+def test_each_agent_keeps_its_own_scenario_state():
+    async def work(first: str, second: str) -> str:
+        async with connect(first) as client:
+            await final_task(client, say("Generate a sales report"))
+        async with connect(second) as client:
+            task = await final_task(client, say("Show the admin report"))
+        return artifact_named(task, "admin-report").parts[0].text
+
+    with (
+        LoopbackServer(lambda url: build_app(url, FAST)) as one,
+        LoopbackServer(lambda url: build_app(url, FAST)) as two,
+    ):
+        report = run(lambda: work(one.url, two.url))
+    assert "| admin | 1 |" in report and "| report |" not in report
+
+
+def test_a_failed_start_leaves_no_thread_behind():
+    @asynccontextmanager
+    async def broken(_app: Starlette) -> AsyncIterator[None]:
+        raise RuntimeError("no start-up today")
+        yield
+
+    with pytest.raises(RuntimeError, match="did not start"):
+        LoopbackServer(lambda url: Starlette(lifespan=broken), thread_name="broken", lifespan=True)
+    with pytest.raises(ValueError, match="no app"):
+        LoopbackServer(_no_app, thread_name="no-app")
+    assert not {"broken", "no-app"} & {t.name for t in threading.enumerate()}
+
+
+def _no_app(url: str) -> Starlette:
+    raise ValueError("no app")
+
+
+class _Interrupted(Exception):
+    """Stands in for Ctrl-C arriving while the constructor waits for uvicorn."""
+
+
+def test_a_start_interrupted_while_waiting_stops_its_thread(monkeypatch):
+    real_sleep = time.sleep
+
+    def interrupted(seconds: float) -> None:
+        if threading.current_thread() is threading.main_thread():
+            raise _Interrupted
+        real_sleep(seconds)
+
+    @asynccontextmanager
+    async def slow(_app: Starlette) -> AsyncIterator[None]:
+        await asyncio.sleep(0.5)  # still starting when the wait is interrupted
+        yield
+
+    monkeypatch.setattr(time, "sleep", interrupted)
+    # pytest.raises keeps the traceback, and with it the half-built server: its thread
+    # must stop anyway, not whenever the garbage collector gets to it.
+    with pytest.raises(_Interrupted) as raised:
+        LoopbackServer(lambda url: Starlette(lifespan=slow), thread_name="waiting", lifespan=True)
+    monkeypatch.undo()
+    assert "waiting" not in {t.name for t in threading.enumerate()}
+    assert raised.traceback  # still held here, and the server's frame with it

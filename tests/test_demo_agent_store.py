@@ -29,7 +29,6 @@ from a2a.types.a2a_pb2 import (
 from a2a.utils.errors import TaskNotFoundError
 from google.protobuf.json_format import MessageToJson
 
-from services import demo_agent
 from services.demo_agent import (
     MAX_VISITOR_LENGTH,
     RESTARTED_TEXT,
@@ -37,11 +36,13 @@ from services.demo_agent import (
     VISITOR_HEADER,
     DemoAgentServer,
     LoopbackServer,
-    _async_database_url,
-    _visitor_key,
     build_app,
     ensure_demo_agent,
+    running_demo_agent,
 )
+from services.demo_agent import server as demo_server
+from services.demo_agent.store import _async_database_url
+from services.demo_agent.visitors import _visitor_key
 from tests.conftest import FAST
 from tests.postgres import (  # noqa: F401 - imported for pytest, which finds them by name
     database_url_fixture,
@@ -307,7 +308,8 @@ def test_build_app_needs_its_lifespan_for_a_database(tmp_path):
 
 
 def test_ensure_demo_agent_passes_the_database_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(demo_agent, "_demo", None)  # a fresh process-wide agent
+    # A fresh process-wide agent: patched where it lives, in the server module.
+    monkeypatch.setattr(demo_server, "_demo", None)
     url = ensure_demo_agent(sqlite_url(tmp_path))
     try:
         assert ensure_demo_agent() == url  # started once: later calls get the same one
@@ -318,7 +320,7 @@ def test_ensure_demo_agent_passes_the_database_on(tmp_path, monkeypatch):
 
         task = run(work)
     finally:
-        server = demo_agent._demo
+        server = running_demo_agent()
         assert server is not None
         server.stop()
     with sqlite3.connect(tmp_path / "workspace.db") as db:

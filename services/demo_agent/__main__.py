@@ -1,0 +1,46 @@
+"""`python -m services.demo_agent`: the demo agent alone, served by uvicorn.
+
+It listens on 127.0.0.1:9999 unless told otherwise:
+
+    python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
+        [--database-url sqlite:///tasks.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from services.demo_agent.app import build_app
+from services.demo_agent.auth import API_KEY_HEADER, DemoAuth
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    """Parse the command line and serve the demo agent until interrupted."""
+    parser = argparse.ArgumentParser(description="Run the A2A demo agent on its own.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9999)
+    parser.add_argument("--bearer-token", help="require this bearer token")
+    parser.add_argument("--api-key", help=f"require this API key (in {API_KEY_HEADER})")
+    parser.add_argument(
+        "--database-url", help="keep tasks in this database (sqlite:///tasks.db) across restarts"
+    )
+    args = parser.parse_args()
+    base_url = f"http://{args.host}:{args.port}"
+    auth = (
+        DemoAuth(bearer_token=args.bearer_token, api_key=args.api_key)
+        if args.bearer_token or args.api_key
+        else None
+    )
+    print(f"A2A demo agent at {base_url}  (card: {base_url}/.well-known/agent-card.json)")  # noqa: T201
+    if auth:
+        print("Requests need a credential; the card and /files/... stay public.")  # noqa: T201
+    app = build_app(base_url, auth=auth, database_url=args.database_url)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

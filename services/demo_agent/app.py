@@ -1,0 +1,111 @@
+"""`build_app`: the demo agent as a Starlette app (card, JSON-RPC at `/`, REST at `/rest`).
+
+It wires a2a-sdk's request handler to `DemoAgentExecutor`, an in-memory or database task
+store, the per-visitor call context and, with `auth`, the credentials middleware; it
+also serves a few public files at `/files/{name}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.routes import (
+    create_agent_card_routes,
+    create_jsonrpc_routes,
+    create_rest_routes,
+)
+from a2a.server.tasks import InMemoryTaskStore
+from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from services.demo_agent.auth import DemoAuth, RequireCredentials
+from services.demo_agent.card import build_agent_card, build_extended_agent_card
+from services.demo_agent.executor import DemoAgentExecutor
+from services.demo_agent.scenarios import DemoTiming
+from services.demo_agent.store import PersistentTaskStore
+from services.demo_agent.visitors import PerVisitor
+
+__all__ = ["PUBLIC_FILES", "build_app"]
+
+# a2a-sdk's server warns "Dispatcher task is not running" whenever a client leaves a
+# stream early (Stop, a closed tab): expected here, and noise in the app's console.
+logging.getLogger("a2a.server.events.event_queue_v2").setLevel(logging.ERROR)
+
+# Files the app serves publicly at /files/{name}; the chart scenario links to one.
+PUBLIC_FILES: dict[str, tuple[str, str]] = {
+    "readme.txt": (
+        "A2A Demo Agent\n\nThis file is served by the demo agent at /files/readme.txt and "
+        "reaches you as a URL file part: the client fetches it, not the agent.\n",
+        "text/plain; charset=utf-8",
+    ),
+}
+
+
+async def _public_file(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in PUBLIC_FILES:
+        return PlainTextResponse("Not Found", status_code=404)
+    text, media_type = PUBLIC_FILES[name]
+    return PlainTextResponse(text, media_type=media_type)
+
+
+def build_app(
+    base_url: str,
+    timing: DemoTiming | None = None,
+    *,
+    streaming: bool = True,
+    auth: DemoAuth | None = None,
+    database_url: str | None = None,
+) -> Starlette:
+    """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
+
+    `streaming=False` serves a card without streaming, for clients' polling paths.
+    `auth` requires its credentials on everything but the card and `/files/...`.
+    `database_url` (`sqlite:///path`, `postgresql+psycopg://...`) keeps tasks in table
+    `demo_agent_tasks` of that database instead of memory; the app's lifespan opens it
+    (and fails tasks a restart cut off) and closes it, so serve it with lifespan on.
+    """
+    card = build_agent_card(base_url, auth=auth)
+    card.capabilities.streaming = streaming
+    persistent = PersistentTaskStore(database_url) if database_url else None
+    handler = DefaultRequestHandler(
+        agent_executor=DemoAgentExecutor(timing, base_url),
+        task_store=persistent or InMemoryTaskStore(),
+        agent_card=card,
+        extended_agent_card=build_extended_agent_card(card),
+    )
+    routes = [
+        *create_agent_card_routes(card),
+        # Before the REST routes: they mount `/{tenant}` at the root, which would
+        # otherwise take `/files/...` for a tenant and answer 404.
+        Route("/files/{name}", _public_file, methods=["GET"]),
+        *create_jsonrpc_routes(
+            handler, rpc_url="/", enable_v0_3_compat=True, context_builder=PerVisitor()
+        ),
+        *create_rest_routes(
+            handler, path_prefix="/rest", enable_v0_3_compat=True, context_builder=PerVisitor()
+        ),
+    ]
+    # Exact paths, so the SDK's `/{tenant}/...` REST mount is never public through them.
+    public = {AGENT_CARD_WELL_KNOWN_PATH, *(f"/files/{name}" for name in PUBLIC_FILES)}
+    middleware = [Middleware(RequireCredentials, auth=auth, public=public)] if auth else []
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if persistent:
+            await persistent.open()
+        try:
+            yield
+        finally:
+            await handler.aclose()  # running tasks stop before their store closes
+            if persistent:
+                await persistent.close()
+
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
