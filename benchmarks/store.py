@@ -44,7 +44,8 @@ from benchmarks.stats import alternate, median
 from services.client import resources
 from services.replies import Conversation, Reply, ReplyEvent, Turn
 from services.runtime import SessionRuntime
-from services.session import TURN_WAIT, _store_slot
+from services.session import TURN_WAIT
+from services.session._store import _store_slot
 from services.store import SavedAgent, Store
 from services.store.live import ReplyWriter
 from services.urls import check_agent_url

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services import session as session_module
 from services.demo_agent import DemoAgentServer, DemoTiming
+from services.session import _store as session_store  # owns the process's store slot
 from services.store import Store
 from tests.conftest import APP, close_runtime
 from tests.postgres import (  # noqa: F401 - fixtures, found by name
@@ -33,7 +33,7 @@ def open_app(monkeypatch: pytest.MonkeyPatch, url: str, workspace: str) -> AppTe
 
 
 def flush(at: AppTest) -> None:
-    store = session_module._store_slot().store  # the process's store, as the app opened it
+    store = session_store._store_slot().store  # the process's store, as the app opened it
     assert store is not None and store.flush(10)
 
 
@@ -161,7 +161,7 @@ def test_a_reply_whose_task_the_agent_lost_says_so_and_keeps_what_arrived(
         reply = conversation.add_reply()
         reply.task_id, reply.state = "task-the-agent-lost", "working"
         reply.status_log.append("Step 1 of 35 done.")
-        store = session_module._store_slot().store
+        store = session_store._store_slot().store
         assert store is not None
         store.save_conversation(workspace, demo_agent.url, conversation, turns_too=True)
         flush(first)
@@ -189,8 +189,8 @@ def test_nothing_is_saved_when_the_database_cannot_be_opened_and_chat_goes_on(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
     monkeypatch.setenv("A2A_DATABASE_URL", f"sqlite:///{blocker}/sub/workspace.db")
-    slot = session_module._StoreSlot()
-    monkeypatch.setattr(session_module, "_store_slot", lambda: slot)
+    slot = session_store._StoreSlot()
+    monkeypatch.setattr(session_store, "_store_slot", lambda: slot)
     at = open_app(monkeypatch, demo_agent.url, f"browser-{secrets.token_hex(8)}")
     try:
         assert not at.exception
@@ -205,11 +205,11 @@ def test_nothing_is_saved_when_the_database_cannot_be_opened_and_chat_goes_on(
 # --- faults: the chat goes on, the sidebar says why history is not being saved -------------
 
 
-def own_store(monkeypatch: pytest.MonkeyPatch, url: str) -> session_module._StoreSlot:
+def own_store(monkeypatch: pytest.MonkeyPatch, url: str) -> session_store._StoreSlot:
     """The app's process-wide store, opened on `url` for this test alone."""
     monkeypatch.setenv("A2A_DATABASE_URL", url)
-    slot = session_module._StoreSlot()
-    monkeypatch.setattr(session_module, "_store_slot", lambda: slot)
+    slot = session_store._StoreSlot()
+    monkeypatch.setattr(session_store, "_store_slot", lambda: slot)
     return slot
 
 
