@@ -52,6 +52,11 @@ _STATE_BADGES = {
 # each redraw re-sends the growing markdown block (about 100 bytes of envelope besides).
 UPDATES_PER_SECOND = 6
 INSPECTOR_PAGE = "pages/inspector.py"
+_IMAGE_FORMATS: dict[str, Literal["PNG", "JPEG"]] = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/jpg": "JPEG",
+}
 # What a finished st.status shows; history draws its box as an expander with this icon,
 # because st.status sleeps 50 ms each time one is created (60 in a chat = 3 s a rerun).
 _DONE_ICON = ":material/check:"
@@ -467,7 +472,13 @@ def _draw_file(canvas: Canvas, part: PartView, *, live: bool, key: str) -> None:
     data = part.raw or b""
     if part.media_type.startswith("image/") and part.media_type != "image/svg+xml":
         try:
-            canvas.image(data, caption=f"{plain(name)} ({len(data):,} bytes)", width="content")
+            canvas.image(
+                data,
+                caption=f"{plain(name)} ({len(data):,} bytes)",
+                width="content",
+                # "auto" takes bytes for JPEG and re-encodes a PNG on every rerun
+                output_format=_IMAGE_FORMATS.get(part.media_type, "auto"),
+            )
         except Exception:  # noqa: BLE001 - an agent's broken image is not our crash
             canvas.caption(f":material/broken_image: {plain(name)} could not be shown as an image.")
     if live:
@@ -475,7 +486,7 @@ def _draw_file(canvas: Canvas, part: PartView, *, live: bool, key: str) -> None:
         return
     canvas.download_button(
         f"{plain(name)} ({len(data):,} bytes)",
-        data=data,
+        data=lambda: data,  # handed over when clicked: not hashed and stored on every rerun
         file_name=name,
         mime=part.media_type or "application/octet-stream",
         icon=":material/download:",
