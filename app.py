@@ -2,7 +2,7 @@
 
 This file is the server's entry (`st.App`): it serves the page router, `router.py`, and
 adds what a script cannot do itself, a cookie that names the browser's workspace (see
-services/identity.py). With no agent configured the app starts its embedded demo agent.
+services/store/identity.py). With no agent configured the app starts its embedded demo agent.
 """
 
 import streamlit as st

@@ -341,7 +341,7 @@ class Reproduction:
 
 
 def reproduce_classic_error(agent_url: str, timeout: float = 60.0) -> Reproduction:
-    """Run `services/classic_error_demo.py` in a subprocess against `agent_url`."""
+    """Run `services/health/classic_error.py` in a subprocess against `agent_url`."""
     start = time.monotonic()
     try:
         done = subprocess.run(
