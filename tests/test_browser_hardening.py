@@ -339,6 +339,11 @@ def test_disturbing_a_streaming_reply(server: AppServer, open_chat: OpenChat) ->
         chat.assert_clean()
         chat.go("Chat")
         chat.wait_for_input()
+        # Leaving is not Stop: the task is not canceled on the agent (both end the run
+        # with Streamlit's StopException).
+        left = chat.snapshot().replies[-1]
+        if "stopped by you" in left:
+            chat.fail(f"{case}: a visit to {title} canceled the reply", chat.snapshot())
         next_message_works(f"{case}: a visit to {title}")
 
     # (c) Stop: the reply ends, canceled, with what had arrived.
