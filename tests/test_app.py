@@ -211,3 +211,16 @@ def test_a_broken_stream_shows_one_sentence_keeps_the_partial_reply_and_recovers
             assert "Partial answer" in page_text(at)  # still in the history
         finally:
             close_runtime(at)
+
+
+def test_the_input_asks_for_an_answer_as_soon_as_the_agent_waits_for_one(app):
+    app.run()
+    assert app.chat_input(key="chat_prompt").placeholder == "Message the agent"
+    send(app, "Book a trip")  # the reply ends in input-required
+    assert "Where would you like to go?" in last_bubble(app)
+    # Same run: no other interaction needed for the input to say so.
+    assert app.chat_input(key="chat_prompt").placeholder == "Answer the agent…"
+    send(app, "Kyoto")
+    send(app, "3")  # booked: the task is done, the input is for a new message again
+    assert "Booked: 3 night(s) in Kyoto" in last_bubble(app)
+    assert app.chat_input(key="chat_prompt").placeholder == "Message the agent"
