@@ -4,6 +4,7 @@
   client with capture, allow list and credentials, the a2a-sdk clients by URL).
 - `agent`: resolve a card, connect, send and stream a reply, cancel.
 - `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
+- `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
 - `allowlist`: which agent URLs a deployment may contact.
 - `uploads`: which files an agent accepts.
@@ -12,6 +13,6 @@ It runs on `services.runtime` and records through `services.inspector.capture`; 
 nothing of Streamlit.
 """
 
-from services.client import agent, allowlist, auth, resources, tasks, uploads
+from services.client import agent, allowlist, auth, push, resources, tasks, uploads
 
-__all__ = ["agent", "allowlist", "auth", "resources", "tasks", "uploads"]
+__all__ = ["agent", "allowlist", "auth", "push", "resources", "tasks", "uploads"]

@@ -100,6 +100,7 @@ class AgentInfo:
     input_modes: tuple[str, ...] = ()
     output_modes: tuple[str, ...] = ()
     extended_card: bool = False  # the card offers an extended card to authenticated callers
+    push_notifications: bool = False  # the card offers push notifications (see `push`)
     skills: tuple[SkillInfo, ...] = ()
     card: dict[str, Any] = field(default_factory=dict)  # as the SDK parsed it
     raw_card: dict[str, Any] = field(default_factory=dict)  # as the agent published it
@@ -224,6 +225,7 @@ def _info(
         input_modes=tuple(card.default_input_modes),
         output_modes=tuple(card.default_output_modes),
         extended_card=card.capabilities.extended_agent_card,
+        push_notifications=card.capabilities.push_notifications,
         skills=tuple(SkillInfo(s.name, s.description, tuple(s.examples)) for s in card.skills),
         card=MessageToDict(card),
         raw_card=raw,

@@ -11,14 +11,17 @@ Besides the chat scenarios it receives files (summarised and echoed back byte fo
 byte), returns files and data (a PNG chart, a URL file served at `/files/...`, a JSON
 object), serves an extended card (`GetExtendedAgentCard`), and can require a bearer
 token and/or an API key (`DemoAuth`). With a `database_url` its tasks outlive a restart
-(those a restart cut off end as failed), each visitor's apart from the others'.
+(those a restart cut off end as failed), each visitor's apart from the others'. It sends
+push notifications (a2a-sdk's sender) to public webhooks, and to loopback ones when it is
+bound to loopback itself.
 
 - `scenarios/`: what the agent says, one module per scenario (keywords, skill, handler).
 - `executor`: `DemoAgentExecutor`, the a2a-sdk adapter that hands a message to a scenario.
 - `card`: the public and extended cards and their security schemes.
 - `auth`: `DemoAuth`, the credential check, and the pure-ASGI middleware applying it.
 - `visitors`: each app visitor's tasks apart (`VISITOR_HEADER`).
-- `store`: the task store that survives a restart.
+- `store`: the task store (and push config store) that survives a restart.
+- `push`: the push URL policy and the sender's HTTP client.
 - `app`: `build_app`, the Starlette app; `server`: serving it in-process on loopback.
 - `__main__`: the command line above.
 """
@@ -35,12 +38,13 @@ from services.demo_agent.server import (
     ensure_demo_agent,
     running_demo_agent,
 )
-from services.demo_agent.store import RESTARTED_TEXT, TASKS_TABLE
+from services.demo_agent.store import PUSH_CONFIGS_TABLE, RESTARTED_TEXT, TASKS_TABLE
 from services.demo_agent.visitors import MAX_VISITOR_LENGTH, VISITOR_HEADER
 
 __all__ = [
     "LONG_ANSWER",
     "MAX_VISITOR_LENGTH",
+    "PUSH_CONFIGS_TABLE",
     "RESTARTED_TEXT",
     "TASKS_TABLE",
     "VISITOR_HEADER",

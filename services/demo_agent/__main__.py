@@ -1,6 +1,7 @@
 """`python -m services.demo_agent`: the demo agent alone, served by uvicorn.
 
-It listens on 127.0.0.1:9999 unless told otherwise:
+It listens on 127.0.0.1:9999 unless told otherwise (on loopback it may also send push
+notifications to loopback webhooks; on any other address, to public ones only):
 
     python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
         [--database-url sqlite:///tasks.db]

@@ -1,8 +1,9 @@
 """`build_app`: the demo agent as a Starlette app (card, JSON-RPC at `/`, REST at `/rest`).
 
 It wires a2a-sdk's request handler to `DemoAgentExecutor`, an in-memory or database task
-store, the per-visitor call context and, with `auth`, the credentials middleware; it
-also serves a few public files at `/files/{name}`.
+store, a push config store beside it and a2a-sdk's push sender (see `push`), the
+per-visitor call context and, with `auth`, the credentials middleware; it also serves a
+few public files at `/files/{name}`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from a2a.server.routes import (
     create_jsonrpc_routes,
     create_rest_routes,
 )
-from a2a.server.tasks import InMemoryTaskStore
+from a2a.server.tasks import (
+    BasePushNotificationSender,
+    InMemoryPushNotificationConfigStore,
+    InMemoryTaskStore,
+)
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,6 +33,7 @@ from starlette.routing import Route
 from services.demo_agent.auth import DemoAuth, RequireCredentials
 from services.demo_agent.card import build_agent_card, build_extended_agent_card
 from services.demo_agent.executor import DemoAgentExecutor
+from services.demo_agent.push import is_loopback_url, new_push_client, push_url_policy
 from services.demo_agent.scenarios import DemoTiming
 from services.demo_agent.store import PersistentTaskStore
 from services.demo_agent.visitors import PerVisitor
@@ -68,18 +74,34 @@ def build_app(
 
     `streaming=False` serves a card without streaming, for clients' polling paths.
     `auth` requires its credentials on everything but the card and `/files/...`.
-    `database_url` (`sqlite:///path`, `postgresql+psycopg://...`) keeps tasks in table
-    `demo_agent_tasks` of that database instead of memory; the app's lifespan opens it
-    (and fails tasks a restart cut off) and closes it, so serve it with lifespan on.
+    `database_url` (`sqlite:///path`, `postgresql+psycopg://...`) keeps tasks, and their
+    push configs, in tables `demo_agent_tasks` and `demo_agent_push_configs` of that
+    database instead of memory; the app's lifespan opens it (and fails tasks a restart
+    cut off) and closes it, so serve it with lifespan on.
+
+    Push notifications go to public addresses only, and also to loopback when `base_url`
+    is a loopback address: both servers (`LoopbackServer`, `python -m services.demo_agent`)
+    build it from the address they bind, so it says where the agent can be reached from.
     """
     card = build_agent_card(base_url, auth=auth)
     card.capabilities.streaming = streaming
     persistent = PersistentTaskStore(database_url) if database_url else None
+    push_configs = persistent.push_configs if persistent else InMemoryPushNotificationConfigStore()
+    # Loopback webhooks only for an agent bound to loopback (see `push` for why).
+    policy = push_url_policy(allow_loopback=is_loopback_url(base_url))
+    push_client = new_push_client()
     handler = DefaultRequestHandler(
         agent_executor=DemoAgentExecutor(timing, base_url),
         task_store=persistent or InMemoryTaskStore(),
         agent_card=card,
         extended_agent_card=build_extended_agent_card(card),
+        push_config_store=push_configs,
+        # Checked when a config is registered (CreateTaskPushNotificationConfig, or one
+        # in SendMessage's configuration) and again before each POST.
+        push_sender=BasePushNotificationSender(
+            push_client, push_configs, push_url_validator=policy
+        ),
+        push_url_validator=policy,
     )
     routes = [
         *create_agent_card_routes(card),
@@ -105,6 +127,7 @@ def build_app(
             yield
         finally:
             await handler.aclose()  # running tasks stop before their store closes
+            await push_client.aclose()
             if persistent:
                 await persistent.close()
 

@@ -37,7 +37,8 @@ def build_agent_card(base_url: str, *, auth: DemoAuth | None = None) -> AgentCar
         name="A2A Demo Agent",
         description=(
             "A deterministic agent that exercises the A2A protocol: streaming, status "
-            "updates, multi-turn input, cancellation, failures and file/data artifacts."
+            "updates, multi-turn input, cancellation, failures, file/data artifacts and "
+            "push notifications."
         ),
         version="1.0.0",
         provider=AgentProvider(organization="a2a-streamlit", url=base_url),
@@ -53,8 +54,10 @@ def build_agent_card(base_url: str, *, auth: DemoAuth | None = None) -> AgentCar
                 protocol_version=PROTOCOL_VERSION_CURRENT,
             ),
         ],
+        # Push: a2a-sdk's sender and config store (see `push`); the handler refuses the
+        # push config methods unless the card says so.
         capabilities=AgentCapabilities(
-            streaming=True, push_notifications=False, extended_agent_card=True
+            streaming=True, push_notifications=True, extended_agent_card=True
         ),
         security_schemes=_security_schemes(auth),
         security_requirements=[

@@ -1,7 +1,8 @@
 """The demo agent's scenarios: one module each, declaring its keywords, skill and handler.
 
 - `base`: `Scenario`, the `Turn` a handler gets, `AgentState`, `DemoTiming`.
-- `explain`, `search`, `trip`, `slow`, `fail`, `report`, `chart`: picked by keyword.
+- `explain`, `search`, `trip`, `slow`, `fail`, `report`, `chart`, `background`: picked by
+  keyword.
 - `chat`: the fallback (a plain reply, no task); `files`: picked by attachments;
   `admin`: on the extended card only.
 
@@ -15,6 +16,7 @@ from a2a.types.a2a_pb2 import Message
 
 from services.demo_agent.scenarios import (
     admin,
+    background,
     chart,
     chat,
     explain,
@@ -48,14 +50,17 @@ SCENARIOS: tuple[Scenario, ...] = (
     report.SCENARIO,
     chat.SCENARIO,
     chart.SCENARIO,
+    background.SCENARIO,
     files.SCENARIO,
     admin.SCENARIO,
 )
 
 # The first scenario with a keyword in the message wins, so the narrower go first:
-# "Show the admin report" is admin, "Draw a chart image of the report" a chart.
+# "Show the admin report" is admin, "Draw a chart image of the report" a chart, "Stream
+# a background job" a background job.
 ROUTING: tuple[Scenario, ...] = (
     admin.SCENARIO,
+    background.SCENARIO,
     explain.SCENARIO,
     search.SCENARIO,
     trip.SCENARIO,

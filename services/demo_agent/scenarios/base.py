@@ -40,6 +40,8 @@ class DemoTiming:
     step_delay: float = 0.6  # between status updates
     slow_interval: float = 1.0  # the slow task's chunk interval
     slow_chunks: int = 35  # the slow task's length (35 s at one a second)
+    job_steps: int = 10  # the background job's progress updates
+    job_interval: float = 2.0  # between them: the job takes about 20 s
 
 
 @dataclass

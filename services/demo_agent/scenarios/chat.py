@@ -15,8 +15,9 @@ HELP_TEXT = (
     "**search for A2A news** (live status updates), **book a trip** (a multi-turn "
     "task), **run a slow task** (try Stop), **make a task that fails**, "
     "**generate a sales report** (JSON and CSV artifacts), **draw a chart image** "
-    "(a PNG, a linked file and JSON), attach a file (I echo it back), or tell me "
-    "your name and ask for it later."
+    "(a PNG, a linked file and JSON), **start a background job** (about 20 s, made "
+    "for push notifications), attach a file (I echo it back), or tell me your name "
+    "and ask for it later."
 )
 
 
