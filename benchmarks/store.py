@@ -45,9 +45,9 @@ from services.client import resources
 from services.replies import Conversation, Reply, ReplyEvent, Turn
 from services.runtime import SessionRuntime
 from services.session import TURN_WAIT
-from services.session._store import _store_slot
 from services.store import SavedAgent, Store
 from services.store.live import ReplyWriter
+from services.store.opener import process_slot
 from services.urls import check_agent_url
 
 __all__ = ["PG_URL_VARIABLE", "persist_stream_figures", "restore_figures"]
@@ -211,14 +211,11 @@ def _app_store(folder: str) -> Iterator[None]:
     """The app's process-wide store opened afresh on `folder`, and closed after."""
     with setenv("A2A_DATA_DIR", folder):
         kept = os.environ.pop("A2A_DATABASE_URL", None)  # the SQLite file, whatever is set
-        _store_slot.clear()  # the app opens its store on first use, once per process
+        process_slot().close()  # the app opens its store on first use, once per process
         try:
             yield
         finally:
-            slot = _store_slot()
-            if slot.store is not None:
-                slot.store.close()
-            _store_slot.clear()
+            process_slot().close()
             if kept is not None:
                 os.environ["A2A_DATABASE_URL"] = kept
 

@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"inspector"},
     {"client"},
     {"store"},
+    {"push"},
     {"demo_agent"},
     {"health"},
     {"session"},

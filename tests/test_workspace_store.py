@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from services.demo_agent import DemoAgentServer, DemoTiming
 from services.session import _store as session_store  # owns the process's store slot
 from services.store import Store
+from services.store.opener import StoreSlot
 from tests.conftest import APP, close_runtime
 from tests.postgres import (  # noqa: F401 - fixtures, found by name
     postgres_fixture,
@@ -189,7 +190,7 @@ def test_nothing_is_saved_when_the_database_cannot_be_opened_and_chat_goes_on(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")
     monkeypatch.setenv("A2A_DATABASE_URL", f"sqlite:///{blocker}/sub/workspace.db")
-    slot = session_store._StoreSlot()
+    slot = StoreSlot()
     monkeypatch.setattr(session_store, "_store_slot", lambda: slot)
     at = open_app(monkeypatch, demo_agent.url, f"browser-{secrets.token_hex(8)}")
     try:
@@ -205,10 +206,10 @@ def test_nothing_is_saved_when_the_database_cannot_be_opened_and_chat_goes_on(
 # --- faults: the chat goes on, the sidebar says why history is not being saved -------------
 
 
-def own_store(monkeypatch: pytest.MonkeyPatch, url: str) -> session_store._StoreSlot:
+def own_store(monkeypatch: pytest.MonkeyPatch, url: str) -> StoreSlot:
     """The app's process-wide store, opened on `url` for this test alone."""
     monkeypatch.setenv("A2A_DATABASE_URL", url)
-    slot = session_store._StoreSlot()
+    slot = StoreSlot()
     monkeypatch.setattr(session_store, "_store_slot", lambda: slot)
     return slot
 

@@ -107,6 +107,7 @@ from services.session._share import (
 from services.session._store import (
     TURN_WAIT,
     database_url,
+    route_store,
     save_stream,
     store,
     store_problem,
@@ -160,6 +161,7 @@ __all__ = [
     "redactor",
     "stream_kept",
     # the store and the workspace
+    "route_store",
     "store",
     "store_problem",
     "save_stream",

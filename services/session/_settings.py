@@ -31,6 +31,7 @@ the key goes to the log (once per process), so a typo is not silently ignored.
 `Settings.load` is pure: it takes the environment and the secrets as plain mappings, so it
 can be tested without Streamlit. `settings()` loads it once per session (the bridge used to
 re-read secrets on every call): an edited secret applies to the sessions that start after.
+`process_settings()` reads it afresh for code that runs outside a session (a route).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from services.inspector.capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_STREAMS
 from services.session import _keys as keys
 
-__all__ = ["Settings", "configured_agent_url", "settings"]
+__all__ = ["Settings", "configured_agent_url", "process_settings", "settings"]
 
 _log = logging.getLogger(__name__)
 _SECRET_WORDS = ("token", "key", "secret", "password", "header")
@@ -205,6 +206,12 @@ def _load() -> Settings:
 def settings() -> Settings:
     """This session's settings, read from the environment and secrets on first use."""
     return keys.SETTINGS.setdefault(_load)
+
+
+def process_settings() -> Settings:
+    """The settings as the environment and secrets say now, read outside any session
+    (a route of `app.py` on a server thread, where there is no session state)."""
+    return _load()
 
 
 def configured_agent_url() -> str:

@@ -2,16 +2,15 @@
 session shows, and every write of it the bridge makes.
 
 The app goes on in memory when the store cannot be opened (retried every 30 s), and
-`store_problem` says why in one sentence. The writes here take the plain data they save
-(the workspace, a conversation), so the modules above call them and this one never asks
-for the workspace itself.
+`store_problem` says why in one sentence. The store itself is the process's
+(`services.store.opener`), shared with the push receiver's route; this module says where
+it is, from the settings. The writes here take the plain data they save (the workspace, a
+conversation), so the modules above call them and this one never asks for the workspace
+itself.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from services.inspector.inspection import export_jsonl
 from services.replies import Conversation, Reply
 from services.session import _keys as keys
 from services.session._resources import recorder, redactor
-from services.session._settings import settings
+from services.session._settings import Settings, process_settings, settings
 from services.store import Limits, SavedAgent, Store, StoreError
 from services.store.identity import (
     COOKIE,
@@ -31,6 +30,7 @@ from services.store.identity import (
     workspace_for_user,
 )
 from services.store.live import ReplyWriter
+from services.store.opener import StoreConfig, StoreSlot, process_slot
 from services.store.workspace import Workspace, restore, stored_url
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "database_url",
     "demo_database",
     "load_saved",
+    "route_store",
     "save_conversation",
     "save_selection",
     "save_stream",
@@ -51,68 +52,48 @@ __all__ = [
 ]
 
 TURN_WAIT = 2.0  # how long a message waits for its turn to be written before it goes
-_RETRY_OPEN = 30.0  # seconds between attempts to open a database that failed
 
 
-@dataclass
-class _StoreSlot:
-    """The process's one store (or why it could not be opened), shared by sessions."""
-
-    store: Store | None = None
-    error: StoreError | None = None
-    tried_at: float = -_RETRY_OPEN
-    lock: threading.Lock = field(default_factory=threading.Lock)
+def _store_slot() -> StoreSlot:
+    """The process's store slot (a test patches this to open a store of its own)."""
+    return process_slot()
 
 
-@st.cache_resource(show_spinner=False)
-def _store_slot() -> _StoreSlot:
-    return _StoreSlot()
-
-
-def database_url() -> str:
-    """`A2A_DATABASE_URL` / `database_url`, else a SQLite file in the data folder
-    (`A2A_DATA_DIR`, default `.a2a-streamlit` under the working directory)."""
-    configured = settings()
+def _database_url(configured: Settings) -> str:
     if configured.database_url:
         return configured.database_url
     folder = Path(configured.data_dir).resolve()
     return f"sqlite:///{folder / 'workspace.db'}"
 
 
-def _limits() -> Limits:
-    configured = settings()
-    return Limits(
-        conversations=configured.max_conversations,
-        bytes=configured.max_workspace_mb * 1024 * 1024,
-        file_bytes=configured.keep_file_mb * 1024 * 1024,
-        streams=configured.inspector_max_streams,
-        retention_days=configured.retention_days,
+def database_url() -> str:
+    """`A2A_DATABASE_URL` / `database_url`, else a SQLite file in the data folder
+    (`A2A_DATA_DIR`, default `.a2a-streamlit` under the working directory)."""
+    return _database_url(settings())
+
+
+def _store_config(configured: Settings) -> StoreConfig:
+    return StoreConfig(
+        _database_url(configured),
+        Limits(
+            conversations=configured.max_conversations,
+            bytes=configured.max_workspace_mb * 1024 * 1024,
+            file_bytes=configured.keep_file_mb * 1024 * 1024,
+            streams=configured.inspector_max_streams,
+            retention_days=configured.retention_days,
+        ),
     )
 
 
 def store() -> Store | None:
     """The process's store; None while it cannot be opened (the app goes on in memory)."""
-    slot = _store_slot()
-    if slot.store is not None:
-        return slot.store
-    with slot.lock:
-        if slot.store is None and time.monotonic() - slot.tried_at >= _RETRY_OPEN:
-            slot.tried_at = time.monotonic()
-            url = database_url()
-            try:
-                if url.startswith("sqlite:///"):
-                    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-                slot.store, slot.error = Store(url, limits=_limits()), None
-            except (StoreError, OSError) as error:
-                slot.error = (
-                    error
-                    if isinstance(error, StoreError)
-                    else StoreError(
-                        f"The data folder for {url} cannot be made ({error.strerror}): set "
-                        "A2A_DATA_DIR to a writable folder.",
-                    )
-                )
-    return slot.store
+    return _store_slot().open(lambda: _store_config(settings()))
+
+
+def route_store() -> Store | None:
+    """The same store for code outside any session (`app.py`'s push route, on a worker
+    thread): opened with the settings as the environment and secrets say now."""
+    return _store_slot().open(lambda: _store_config(process_settings()))
 
 
 def store_problem() -> str:

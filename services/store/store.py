@@ -1,4 +1,5 @@
-"""The durable workspace: agents, conversations, turns, the inspector's streams, shares.
+"""The durable workspace: agents, conversations, turns, the inspector's streams, shares,
+and push notifications (the webhook configs handed to agents, and what they posted).
 
 One `Store` per process: a sync SQLAlchemy engine, used off every session's event loop.
 Reads run on the caller's thread (a session loading its workspace). Writes go to one
@@ -38,7 +39,9 @@ from services.inspector.capture import StreamRecord
 from services.inspector.stream_file import read_stream
 from services.replies import Conversation, PartView, Turn
 from services.store import migrate
+from services.store import push as push_sql
 from services.store.errors import StoreError, explain
+from services.store.push import CONFIG_ID, Delivery, PushConfig
 from services.store.tables import agents, conversations, shares, streams, turns, workspaces
 
 __all__ = ["Limits", "SavedAgent", "SavedWorkspace", "Share", "Store"]
@@ -58,6 +61,9 @@ class Limits:
     file_bytes: int = 2 * 1024 * 1024  # a larger file is kept as its name, type and size
     streams: int = 20  # the inspector's recorded streams, oldest dropped first
     retention_days: float | None = None  # None keeps everything
+    push_configs: int = 100  # webhook configs per workspace
+    push_deliveries: int = 1_000  # deliveries kept per config, oldest dropped first
+    push_bytes: int = 32 * 1024 * 1024  # and at most this many bytes of them per config
 
 
 @dataclass(frozen=True)
@@ -532,11 +538,12 @@ class Store:
         self._writer.put(("stream", workspace_id, str(stream_id)), op)
 
     def forget(self, workspace_id: str) -> Future[None]:
-        """Delete everything this workspace holds (shares included)."""
+        """Delete everything this workspace holds (shares and push configs included)."""
 
         def op(connection: Connection) -> None:
             for table in (turns, conversations, agents, streams):
                 connection.execute(delete(table).where(table.c.workspace_id == workspace_id))
+            push_sql.forget_workspace(connection, workspace_id)
             connection.execute(delete(shares).where(shares.c.workspace_id == workspace_id))
             connection.execute(delete(workspaces).where(workspaces.c.id == workspace_id))
 
@@ -605,6 +612,118 @@ class Store:
                     sql_update(shares)
                     .where(shares.c.workspace_id == workspace_id, shares.c.token == token)
                     .values(revoked_at=time.time())
+                )
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    # --- push notifications ------------------------------------------------------------
+    # Written at once, not through the writer: a new config's token must work as soon as
+    # the agent has it, a deleted one must stop at once, and the receiver answers an agent
+    # "stored" only once it is.
+
+    def create_push_config(
+        self,
+        workspace_id: str,
+        agent_url: str,
+        task_id: str = "",
+        *,
+        jwks_url: str | None = None,
+        jwt_audience: str | None = None,
+        require_jwt: bool = False,
+    ) -> tuple[PushConfig, str]:
+        """A new webhook config for `workspace_id`, and its token: shown this once (it goes
+        to the agent in the push config) and kept only as a hash. `task_id` may be "" when
+        the config goes out with the message that starts the task. `jwks_url` is fetched
+        by the server: check it as any URL a visitor gives (the allow list) before."""
+        config, token = push_sql.new_config(
+            workspace_id,
+            agent_url,
+            task_id,
+            jwks_url=jwks_url,
+            jwt_audience=jwt_audience,
+            require_jwt=require_jwt,
+        )
+        try:
+            with self._engine.begin() as connection:
+                if push_sql.count_configs(connection, workspace_id) >= self.limits.push_configs:
+                    raise StoreError(
+                        f"This workspace holds its limit of {self.limits.push_configs:,} push "
+                        "notification configs: delete one it no longer needs first."
+                    )
+                push_sql.insert_config(connection, config)
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+        return config, token
+
+    def push_config(self, config_id: str) -> PushConfig | None:
+        """The config a webhook URL names, whoever owns it (the receiver's lookup)."""
+        if not CONFIG_ID.fullmatch(config_id):
+            return None
+        try:
+            with self._engine.connect() as connection:
+                return push_sql.find_config(connection, config_id)
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def push_configs(self, workspace_id: str, task_id: str | None = None) -> list[PushConfig]:
+        """This workspace's configs (for one task if given), oldest first."""
+        try:
+            with self._engine.connect() as connection:
+                return push_sql.list_configs(connection, workspace_id, task_id)
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def delete_push_config(self, workspace_id: str, config_id: str) -> bool:
+        """Stop a webhook (its owner's only): the config and what it received. True if
+        there was one."""
+        try:
+            with self._engine.begin() as connection:
+                return push_sql.delete_config(connection, workspace_id, config_id)
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def record_delivery(
+        self,
+        config: PushConfig,
+        *,
+        task_id: str,
+        kind: str,
+        state: str,
+        verified: bool,
+        body: str,
+    ) -> int | None:
+        """Keep a delivery in the workspace that owns `config`; its id, or None when the
+        config was deleted meanwhile. The config's oldest beyond the limits are dropped."""
+        try:
+            with self._engine.begin() as connection:
+                return push_sql.insert_delivery(
+                    connection,
+                    config,
+                    task_id=task_id,
+                    kind=kind,
+                    state=state,
+                    verified=verified,
+                    body=body,
+                    keep=self.limits.push_deliveries,
+                    keep_bytes=self.limits.push_bytes,
+                )
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def deliveries(
+        self,
+        workspace_id: str,
+        task_id: str | None = None,
+        *,
+        since: int | None = None,
+        limit: int = 100,
+    ) -> list[Delivery]:
+        """This workspace's deliveries (for one task if given), newest first; `since` a
+        delivery id keeps only those that came after it (a page polling for news)."""
+        try:
+            with self._engine.connect() as connection:
+                return push_sql.list_deliveries(
+                    connection, workspace_id, task_id, since, max(1, min(limit, 1_000))
                 )
         except SQLAlchemyError as error:
             raise explain(error, self.where) from error

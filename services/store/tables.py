@@ -3,9 +3,30 @@ schema truth, and a test checks that the two agree."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
-__all__ = ["agents", "conversations", "metadata", "shares", "streams", "turns", "workspaces"]
+__all__ = [
+    "agents",
+    "conversations",
+    "metadata",
+    "push_configs",
+    "push_deliveries",
+    "shares",
+    "streams",
+    "turns",
+    "workspaces",
+]
 
 metadata = MetaData()
 
@@ -70,4 +91,44 @@ shares = Table(
     Column("document", Text, nullable=False),  # the snapshot, as a conversation file
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+)
+
+push_configs = Table(
+    "a2a_push_configs",
+    metadata,
+    Column("id", String(64), primary_key=True),  # random, URL-safe: in the webhook's path
+    Column("workspace_id", String(100), nullable=False),
+    Column("token_sha256", String(64), nullable=False),  # the token itself is never kept
+    Column("agent_url", String(2048), nullable=False),
+    Column("task_id", String(255), nullable=False),  # "" when made before the task was
+    Column("created_at", Float, nullable=False),
+    Column("jwks_url", String(2048), nullable=True),  # where the agent's JWT keys are
+    Column("jwt_audience", String(2048), nullable=True),
+    Column("require_jwt", Boolean, nullable=False),
+    Index("a2a_push_configs_workspace", "workspace_id", "task_id"),
+)
+
+push_deliveries = Table(
+    "a2a_push_deliveries",
+    metadata,
+    # Arrival order: "newest first" and "since" are by id.
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("config_id", String(64), nullable=False),
+    Column("workspace_id", String(100), nullable=False),  # the config's, copied
+    Column("received_at", Float, nullable=False),
+    Column("task_id", String(255), nullable=False),  # parsed from the body ("" if none)
+    Column("kind", String(40), nullable=False),  # task, message, status-update, artifact-update
+    Column("state", String(40), nullable=False),  # the task's state, as the spec spells it
+    Column("verified", Boolean, nullable=False),  # a JWT came with it and was verified
+    Column("body", Text, nullable=False),  # the JSON as received (at most 1 MB)
+    Column("bytes", Integer, nullable=False),
+    Index("a2a_push_deliveries_workspace", "workspace_id", "id"),
+    Index("a2a_push_deliveries_task", "workspace_id", "task_id", "id"),
+    Index("a2a_push_deliveries_config", "config_id", "id"),
+    sqlite_autoincrement=True,
 )
