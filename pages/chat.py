@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 USER_AVATAR = ":material/person:"
 AGENT_AVATAR = ":material/smart_toy:"
 EXAMPLES_SHOWN = 8  # a card may list thousands of skills: offer a few of their examples
+PUSH_POLL_SECONDS = 2.0  # how often a background reply looks for new notifications
 
 
 def stream_into(reply: Reply, stream: EventStream[ReplyEvent], index: int) -> None:
@@ -62,13 +63,25 @@ def placeholder(conversation: Conversation) -> str:
     return "Answer the agent…" if conversation.task_id else "Message the agent"
 
 
-def read_input(info: AgentInfo | None, conversation: Conversation) -> tuple[str, list[Upload]]:
-    """The chat input, pinned to the bottom; what it sent this run (text, files).
+def read_input(
+    info: AgentInfo | None, conversation: Conversation
+) -> tuple[str, list[Upload], bool]:
+    """The chat input, pinned to the bottom, and the background switch above it; what it
+    sent this run (text, files, whether to run it in the background).
 
     `submit_mode="stop"`: while the reply it asked for streams, its send button is Stop.
     """
     takes_files = info is not None and accepts_files(info.input_modes)
+    refusal = session.push_refusal() if info is not None else ""
     with st.bottom:
+        background = st.toggle(
+            "Run in the background and notify me",
+            key="chat_background",
+            disabled=info is None or bool(refusal),
+            help=refusal
+            or "The agent answers at once with its task and posts its progress to this app; "
+            "the reply fills in as the notifications arrive, also after a reload.",
+        )
         submitted = st.chat_input(
             placeholder(conversation),
             key="chat_prompt",
@@ -77,11 +90,30 @@ def read_input(info: AgentInfo | None, conversation: Conversation) -> tuple[str,
             max_upload_size=max(1, session.max_upload_bytes() // (1024 * 1024)),
             submit_mode="stop",
         )
+    background = background and not refusal
     # With files accepted, chat_input returns text and files together; else plain text.
     if isinstance(submitted, str) or submitted is None:
-        return submitted or "", []
+        return submitted or "", [], background
     uploads = [Upload(f.name, f.type or "", f.getvalue()) for f in submitted.files]
-    return submitted.text or "", uploads
+    return submitted.text or "", uploads, background
+
+
+@st.fragment(run_every=PUSH_POLL_SECONDS)
+def background_reply(index: int) -> None:
+    """A reply sent to run in the background, filled from the webhook's inbox every few
+    seconds; once it has ended, the page draws it as any other reply."""
+    conversation = session.conversation()
+    if index >= len(conversation.turns) or (reply := conversation.turns[index].reply) is None:
+        return
+    session.catch_up(reply)
+    reply = conversation.turns[index].reply or reply
+    if reply.settled or reply.error:
+        st.rerun()  # a run of the page, which also ends this poll
+    st.caption(
+        ":material/notifications_active: Running in the background: this reply fills in as "
+        "the agent's notifications arrive (also after a reload)."
+    )
+    render_reply(reply, key=f"chat-{index}", inspect=False)
 
 
 def send_example(text: str) -> None:
@@ -123,7 +155,7 @@ def chat_area(info: AgentInfo | None) -> None:
     """
     conversation = session.conversation()
     asked = placeholder(conversation)
-    prompt, uploads = read_input(info, conversation)
+    prompt, uploads, background = read_input(info, conversation)
     prompt = prompt or session.take_queued_prompt()
     refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
     sending = bool(prompt or uploads) and info is not None and not refusals
@@ -142,6 +174,11 @@ def chat_area(info: AgentInfo | None) -> None:
         if sending:  # one stream at a time: the message goes once this reply has ended
             session.queue_prompt(prompt)
             sending = False
+    elif sending and background:
+        try:
+            session.send_in_background(prompt, to_parts(uploads))
+        except AppError as error:  # before anything was sent: nothing to keep
+            show_error(error)
     elif sending:
         _, stream = session.send(prompt, to_parts(uploads))
         live[len(conversation.turns) - 1] = stream
@@ -170,6 +207,9 @@ def chat_area(info: AgentInfo | None) -> None:
         with st.chat_message("assistant", avatar=AGENT_AVATAR):
             if index in live:
                 stream_into(turn.reply, live[index], index)
+                continue
+            if turn.reply.background and not (turn.reply.settled or turn.reply.error):
+                background_reply(index)
                 continue
             with turn_boundary("This reply"):
                 render_reply(

@@ -414,6 +414,7 @@ class _Reply(BaseModel):
     stopped: bool = False
     reconnected: bool = False
     resumed: bool = False
+    background: bool = False
     gaps: Annotated[list[Name], Field(max_length=MAX_ARTIFACTS)] = []
     error: Text = ""
     error_detail: Text = ""
@@ -440,6 +441,7 @@ class _Reply(BaseModel):
             stopped=self.stopped,
             reconnected=self.reconnected,
             resumed=self.resumed,
+            background=self.background,
             gaps=list(self.gaps),
             error=self.error,
             error_detail=self.error_detail,

@@ -279,6 +279,7 @@ class Reply:
     stopped: bool = False
     reconnected: bool = False
     resumed: bool = False  # followed again by itself after its session ended
+    background: bool = False  # sent to run in the background: it fills from push notifications
     gaps: list[str] = field(default_factory=list)  # what a reconnect could not fill in
     error: str = ""
     error_detail: str = ""

@@ -276,7 +276,8 @@ def _footer_items(reply: Reply, *, live: bool, inspect: bool, reconnectable: boo
                 canvas.expander("Details").code(detail, language=None, wrap_lines=True)
 
         items.append(_Item("failure", (error, detail), draw_error, compound=bool(detail)))
-    elif not live and not reply.settled and not reply.stopped:
+    elif not live and not reply.settled and not reply.stopped and not reply.background:
+        # (a background reply is not interrupted: its notifications are still coming)
         follow = reply.task_id and reconnectable
         warning = (
             "This reply was interrupted before it finished (the page reran or the "
@@ -294,6 +295,8 @@ def _footer_items(reply: Reply, *, live: bool, inspect: bool, reconnectable: boo
         bits.append(":gray-badge[:material/chat: message]")  # a direct reply, no task
     if reply.stopped:
         bits.append("stopped by you")
+    if reply.background:
+        bits.append(":blue-badge[:material/notifications: background]")
     if reply.resumed:
         bits.append(":violet-badge[:material/sync: resumed]")
     elif reply.reconnected:

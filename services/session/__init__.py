@@ -15,6 +15,7 @@ Its modules import downward only, in this order:
 - `_agents`: the workspace's agents, the current one and its conversation; stopping a reply.
 - `_conversations`, `_share`, `_tasks`, `_inspector`: what the Chat, Your data, Tasks and
   Streaming inspector pages do.
+- `_push`: push notifications: the webhook's URL, background sends, the inbox.
 - `_chat`: the Chat page's fragment: replies streamed in a run of the whole page, and
   what the chat input's Stop does.
 
@@ -72,6 +73,16 @@ from services.session._keys import (
     preset_widget,
     reset_widget,
     widget_value,
+)
+from services.session._push import (
+    add_task_push_config,
+    catch_up,
+    delete_task_push_config,
+    push_inbox,
+    push_refusal,
+    push_url_for,
+    send_in_background,
+    task_push_configs,
 )
 from services.session._resources import (
     allow_list,
@@ -199,6 +210,15 @@ __all__ = [
     "stop_reply",
     "take_queued_prompt",
     "has_queued_prompt",
+    # push notifications
+    "add_task_push_config",
+    "catch_up",
+    "delete_task_push_config",
+    "push_inbox",
+    "push_refusal",
+    "push_url_for",
+    "send_in_background",
+    "task_push_configs",
     # the Chat page's fragment and the chat input's Stop
     "ReplyStop",
     "begin_run",

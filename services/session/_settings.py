@@ -9,6 +9,8 @@ environment variable counts as unset.
 - `agent_token`: its bearer token; none.
 - `agents` (secrets only): more agents, as `[[agents]]` tables; none.
 - `allowed_agent_urls`: the agents this deployment may contact; none allows any.
+- `public_url`: where agents reach this app's push webhook (`https://app.example.org`);
+  empty: the address the browser used, which agents on the same machine can reach.
 - `read_timeout`: seconds a stream may stay silent before it ends; 60.
 - `max_upload_mb`: the largest file a user may send; 10.
 - `inspector_max_streams`: streams the inspector keeps per session; 20.
@@ -63,6 +65,7 @@ class Settings:
     agent_token: str = field(default="", repr=False)
     agents: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
     allowed_agent_urls: tuple[str, ...] = ()
+    public_url: str = ""
     read_timeout: int = 60
     max_upload_mb: int = 10
     inspector_max_streams: int = DEFAULT_MAX_STREAMS
@@ -90,6 +93,9 @@ class Settings:
             or str(secrets.get("agent_token", "")).strip(),
             agents=reader.agents(),
             allowed_agent_urls=reader.url_list("allowed_agent_urls"),
+            public_url=(environ.get("A2A_PUBLIC_URL") or str(secrets.get("public_url", "")))
+            .strip()
+            .rstrip("/"),
             read_timeout=reader.whole("read_timeout", defaults.read_timeout),
             max_upload_mb=reader.whole("max_upload_mb", defaults.max_upload_mb),
             inspector_max_streams=reader.whole(
