@@ -8,6 +8,7 @@ from datetime import datetime, time
 import streamlit as st
 
 from pages.ui.errors import show_error, turn_boundary
+from pages.ui.push import render_push
 from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply, render_text
 from services import session
 from services.client.tasks import STATES, TaskDetail, TaskFilter
@@ -135,3 +136,4 @@ with st.expander(f"History ({len(detail.history)} messages)"):
                 render_files(turn.files, key=f"tasks-history-{number}")
 with st.expander("As JSON (GetTask)"):
     st.json(detail.raw, expanded=False)
+render_push(detail.id)

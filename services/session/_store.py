@@ -161,7 +161,8 @@ def load_saved(space: Workspace) -> None:
     unfinished = restore(space, saved)
     keys.RESUME.set({
         t.id for e in space.agents.values() for c in e.conversations for t in c.turns
-        if t.reply is not None and any(t.reply is u for u in unfinished)
+        if t.reply is not None and not t.reply.background  # it fills from notifications
+        and any(t.reply is u for u in unfinished)
     })  # fmt: skip
     recorder().restore(saved.streams)
 
