@@ -11,14 +11,21 @@ sockets), and every reply written in more than one piece waits for the client's 
 ACK: about 40 ms per message on Linux. Setting the option on the listening socket is
 inherited by accepted sockets on Linux, so the figures measure the clients, not that.
 
+Why several processes for the many-sessions figures (`agent_pool`): one demo agent is one
+GIL, and it runs at 98% of a core whether it serves one stream or twenty, so a figure with
+one agent behind fifty sessions measures the agent. Spread round-robin over a few
+processes, the agents have more than one core between them.
+
 Run alone: `python -m benchmarks.agent '{"fast": [0, 0, 0, 3000]}'` prints one JSON line
-of base URLs by name, then serves until its stdin closes.
+of base URLs by name, then serves until its stdin closes. Every server binds 127.0.0.1 on a
+free port; every process is stopped by its PID (stdin closed, then killed after 10 s).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -30,10 +37,12 @@ from typing import Literal
 
 from services.demo_agent import DemoAgentServer, DemoTiming
 
-__all__ = ["Where", "agents", "start_server"]
+__all__ = ["Where", "agent_pool", "agents", "start_server"]
 
 ROOT = Path(__file__).resolve().parents[1]
 Where = Literal["process", "thread"]
+START_TIMEOUT = 60.0  # seconds an agent process gets to print its URLs
+STOP_TIMEOUT = 10.0  # seconds an agent process gets to end once its stdin closes
 
 
 def start_server(timing: DemoTiming) -> DemoAgentServer:
@@ -54,8 +63,36 @@ def agents(timings: dict[str, DemoTiming], where: Where = "process") -> Iterator
             servers = {name: stack.enter_context(start_server(t)) for name, t in timings.items()}
             yield {name: server.url for name, server in servers.items()}
         return
+    process = _spawn(timings)
+    try:
+        yield _urls(process)
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def agent_pool(timing: DemoTiming, count: int, where: Where = "process") -> Iterator[list[str]]:
+    """Base URLs of `count` demo agents with one timing, each in its own process."""
+    if where == "thread":  # all on this process's GIL: the stricter setting, as above
+        with ExitStack() as stack:
+            yield [stack.enter_context(start_server(timing)).url for _ in range(count)]
+        return
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        for _ in range(count):  # started together: their imports overlap
+            processes.append(_spawn({"agent": timing}))
+        yield [_urls(process)["agent"] for process in processes]
+    finally:
+        for process in processes:
+            if process.stdin is not None:
+                process.stdin.close()  # all of them first: they end together
+        for process in processes:
+            _stop(process)
+
+
+def _spawn(timings: dict[str, DemoTiming]) -> subprocess.Popen[str]:
     spec = json.dumps({name: astuple(t) for name, t in timings.items()})
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "benchmarks.agent", spec],
         cwd=ROOT,
         stdin=subprocess.PIPE,
@@ -63,20 +100,34 @@ def agents(timings: dict[str, DemoTiming], where: Where = "process") -> Iterator
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         text=True,
     )
+
+
+def _urls(process: subprocess.Popen[str]) -> dict[str, str]:
+    """The URLs the process prints once its servers listen (killed if it never does)."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
+    if not ready:
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"the benchmark agent did not start in {START_TIMEOUT:.0f} s")
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"the benchmark agent exited with {process.wait()}")
+    urls: dict[str, str] = json.loads(line)
+    return urls
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Close its stdin (the agent's signal to stop), then kill it by PID if it lingers."""
+    if process.stdin is not None and not process.stdin.closed:
+        process.stdin.close()
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # blocks until the servers listen
-        if not line:
-            raise RuntimeError(f"the benchmark agent exited with {process.wait()}")
-        yield json.loads(line)
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()  # the agent's signal to stop
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def main() -> None:

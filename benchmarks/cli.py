@@ -23,14 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from benchmarks import service
-from benchmarks.agent import Where, agents
+from benchmarks.agent import Where, agent_pool, agents
 from benchmarks.browser import browser_figures, browser_unavailable
 from benchmarks.render import rerun_figures
 from benchmarks.store import PG_URL_VARIABLE, persist_stream_figures, restore_figures
 from services.demo_agent import DemoTiming
 from services.store.live import SAVE_EVERY
 
-__all__ = ["BROWSER_FIGURES", "FIGURES", "GOALS", "POSTGRES_FIGURES", "main"]
+__all__ = ["BROWSER_FIGURES", "FIGURES", "GOALS", "POSTGRES_FIGURES", "SIGNED_FIGURES", "main"]
 
 # Every figure, in the order the table shows them, with its unit.
 FIGURES: dict[str, str] = {
@@ -39,6 +39,7 @@ FIGURES: dict[str, str] = {
     "stream_eps_raw": "events/s",
     "first_event_ms_app": "ms",
     "first_event_ms_raw": "ms",
+    "first_event_overhead_ms": "ms",
     "short_ratio": "",
     "short_ms_app": "ms/message",
     "short_ms_workaround": "ms/message",
@@ -48,7 +49,15 @@ FIGURES: dict[str, str] = {
     "threads_per_session": "threads",
     "rss_kb_per_session": "KiB",
     "threads_after_release": "threads",
-    "concurrent_eps_ratio": "",
+    "sessions50_eps_ratio": "",
+    "sessions50_eps_app": "events/s",
+    "sessions50_eps_raw": "events/s",
+    "sessions50_eps_raw_loops": "events/s",
+    "sessions50_eps_ratio_loops": "",
+    "sessions50_first_event_p95_ms_app": "ms",
+    "sessions50_first_event_p95_ms_raw": "ms",
+    "sessions50_cpu_us_per_event_app": "us/event",
+    "sessions50_cpu_us_per_event_raw": "us/event",
     "persist_stream_ratio": "",
     "persist_stream_eps_on": "events/s",
     "persist_stream_eps_off": "events/s",
@@ -67,6 +76,8 @@ FIGURES: dict[str, str] = {
 BROWSER_FIGURES = ("render_ratio", "ws_bytes_per_reply_byte")
 # Measured only when A2A_BENCH_DATABASE_URL names a PostgreSQL database.
 POSTGRES_FIGURES = ("db_bytes_per_message_pg",)
+# Differences: a few noisy rounds (`--quick`) can put them below zero.
+SIGNED_FIGURES = ("first_event_overhead_ms",)
 
 Figures = dict[str, float | None]
 
@@ -80,11 +91,7 @@ class Goal:
 
 GOALS = [
     Goal("stream_ratio", ">= 0.95", lambda f: f["stream_ratio"] >= 0.95),
-    Goal(
-        "first_event_ms_app",
-        "app - raw < 1 ms",
-        lambda f: f["first_event_ms_app"] - f["first_event_ms_raw"] < 1.0,
-    ),
+    Goal("first_event_overhead_ms", "< 0.5", lambda f: f["first_event_overhead_ms"] < 0.5),
     Goal("short_ratio", "<= 0.5", lambda f: f["short_ratio"] <= 0.5),
     Goal("portal_call_us_p50", "< 200", lambda f: f["portal_call_us_p50"] < 200),
     Goal("runtime_start_ms", "< 60", lambda f: f["runtime_start_ms"] < 60),
@@ -95,7 +102,7 @@ GOALS = [
         "= at start",
         lambda f: f["threads_after_release"] == f["threads_at_start"],
     ),
-    Goal("concurrent_eps_ratio", ">= 1.0", lambda f: f["concurrent_eps_ratio"] >= 1.0),
+    Goal("sessions50_eps_ratio", ">= 0.9", lambda f: f["sessions50_eps_ratio"] >= 0.9),
     Goal("persist_stream_ratio", ">= 0.95", lambda f: f["persist_stream_ratio"] >= 0.95),
     Goal("restore_ms_200", "<= 300", lambda f: f["restore_ms_200"] <= 300),
     Goal("render_ratio", "<= 1.25", lambda f: f["render_ratio"] <= 1.25),
@@ -107,14 +114,17 @@ GOALS = [
 class Plan:
     sizes: service.Sizes
     stream_chunks: int  # the long reply (`stream_*`, `first_event_*`)
-    concurrent_chunks: int  # each session's reply in `concurrent_eps_ratio`
+    sessions_chunks: int  # each session's reply in `sessions50_*`
     rerun_rounds: int  # also the reloads of `restore_ms_200`
     browser_rounds: int
     browser_warm: bool = True
+    # Demo agent processes behind `sessions50_*`, sessions spread round-robin: more than
+    # one, so no single agent's GIL is the bound (see benchmarks/agent.py).
+    sessions_agents: int = 4
 
 
-FULL = Plan(service.Sizes(), 3000, 600, rerun_rounds=7, browser_rounds=3)
-QUICK = Plan(service.QUICK, 300, 100, rerun_rounds=1, browser_rounds=1, browser_warm=False)
+FULL = Plan(service.Sizes(), 3000, 100, rerun_rounds=7, browser_rounds=3)
+QUICK = Plan(service.QUICK, 300, 20, rerun_rounds=1, browser_rounds=1, browser_warm=False)
 
 
 def _progress(text: str) -> None:
@@ -126,13 +136,18 @@ def _fast(chunks: int) -> DemoTiming:
     return DemoTiming(token_delay=0.0, step_delay=0.0, slow_interval=0.0, slow_chunks=chunks)
 
 
+def _sessions_step(plan: Plan, where: Where) -> dict[str, float]:
+    # Its own agents, started for this step only: they would idle through the others.
+    with agent_pool(_fast(plan.sessions_chunks), plan.sessions_agents, where) as pool:
+        return service.sessions_figures(pool, plan.sizes)
+
+
 def measure(plan: Plan, *, where: Where, browser: bool, others: bool) -> tuple[Figures, str]:
     """Every figure asked for (None where it was not measured), and why any was not."""
     figures: dict[str, float] = {}
     note = ""
     timings = {
         "fast": _fast(plan.stream_chunks),
-        "concurrent": _fast(plan.concurrent_chunks),
         "paced": DemoTiming(),  # the demo agent's realistic pace, for the real app
     }
     with agents(timings, where) as urls:
@@ -146,8 +161,8 @@ def measure(plan: Plan, *, where: Where, browser: bool, others: bool) -> tuple[F
                 ("first event", lambda: service.first_event_figures(urls["fast"], sizes)),
                 ("short messages", lambda: service.short_figures(urls["fast"], sizes)),
                 (
-                    "concurrent sessions",
-                    lambda: service.concurrent_figures(urls["concurrent"], sizes),
+                    f"{service.SESSIONS} sessions at once",
+                    lambda: _sessions_step(plan, where),
                 ),
                 (
                     "long stream, store on and off",
@@ -199,9 +214,15 @@ def setup(plan: Plan, where: Where, figures: Figures) -> str:
     if "stream_ratio" in figures:
         lines.append(
             f"long reply {plan.stream_chunks:,} chunks × {sizes.stream_rounds} rounds · "
-            f"short: {sizes.short_messages} messages × {sizes.short_rounds} rounds · "
-            f"{sizes.sessions} sessions × {plan.concurrent_chunks:,} chunks × "
-            f"{sizes.concurrent_rounds} rounds"
+            f"first event: {sizes.first_event_rounds} rounds, overhead = app - raw (medians) · "
+            f"short: {sizes.short_messages} messages × {sizes.short_rounds} rounds"
+        )
+        lines.append(
+            f"{service.SESSIONS} sessions × {plan.sessions_chunks:,} chunks × "
+            f"{sizes.sessions_rounds} rounds, spread over {plan.sessions_agents} demo agent "
+            f"{'processes' if where == 'process' else 'threads'}; app: a runtime and a "
+            "reading thread per session; raw: every stream a task on one loop; raw_loops: "
+            "the raw SDK on a loop thread per session; first event timed from the common send"
         )
     if "persist_stream_ratio" in figures:
         lines.append(
@@ -243,9 +264,6 @@ def table(figures: Figures, note: str, about: str = "") -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
-    if "first_event_ms_app" in known and "first_event_ms_raw" in known:
-        delta = known["first_event_ms_app"] - known["first_event_ms_raw"]
-        lines.append(f"first event, app - raw: {delta:.2f} ms")
     if note:
         lines.append(f"browser figures not measured: {note}")
     if about:

@@ -7,30 +7,41 @@ reads replies exactly as the Chat page does (`agent.send_message(...).batches()`
 from __future__ import annotations
 
 import gc
-import threading
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
-from benchmarks.baselines import RawClient, StreamTiming, fetch_card, workaround_message
-from benchmarks.stats import alternate, median, os_threads, percentile, rss_kb
+from benchmarks.baselines import (
+    RawClient,
+    RawLoops,
+    RawSessions,
+    SessionsTiming,
+    StreamTiming,
+    at_once,
+    fetch_card,
+    workaround_message,
+)
+from benchmarks.stats import alternate, median, os_threads, percentile, rotate, rss_kb
 from pages.ui.reply import UPDATES_PER_SECOND
 from services.client import agent
 from services.replies import ReplyEvent
 from services.runtime import SessionRuntime
 
 __all__ = [
+    "SESSIONS",
     "STREAM_TEXT",
     "SHORT_TEXT",
     "Page",
     "Sizes",
     "app_stream",
-    "concurrent_figures",
     "first_event_figures",
     "portal_figures",
     "ready_runtime",
     "runtime_figures",
+    "sessions_figures",
     "short_figures",
     "stream_figures",
 ]
@@ -41,6 +52,7 @@ SHORT_TEXT = "hello"  # the chat scenario: one direct message back
 # stays pooled; after a direct message the SDK stops reading early and httpx drops the
 # connection, which would bill a reconnect to whichever contender did not start warm.
 FIRST_TEXT = "Book a trip"
+SESSIONS = 50  # sessions streaming at once in `sessions50_*` (the names carry the number)
 
 
 @dataclass(frozen=True)
@@ -53,8 +65,7 @@ class Sizes:
     short_messages: int = 50
     portal_calls: int = 5000
     runtimes: int = 50
-    concurrent_rounds: int = 5
-    sessions: int = 20
+    sessions_rounds: int = 5
 
 
 QUICK = Sizes(
@@ -64,8 +75,7 @@ QUICK = Sizes(
     short_messages=5,
     portal_calls=300,
     runtimes=5,
-    concurrent_rounds=1,
-    sessions=4,
+    sessions_rounds=1,
 )
 
 
@@ -95,7 +105,7 @@ def app_stream(
             page.read(batch)
     if page is not None:
         page.ended()
-    return StreamTiming(events, first, time.perf_counter() - start)
+    return StreamTiming(events, first, time.perf_counter() - start, start)
 
 
 def ready_runtime(url: str, label: str) -> SessionRuntime:
@@ -132,16 +142,21 @@ def first_event_figures(url: str, sizes: Sizes) -> dict[str, float]:
         with RawClient(url) as raw:
             app_stream(runtime, url, FIRST_TEXT)
             raw.stream(FIRST_TEXT)
-            pairs = alternate(
+            # A collection before each contender, not each pair: both start idle and
+            # cold, as a person's message does (after one collection per pair, whichever
+            # went second ran warm, and the order swap left a spread of 0.3-1.1 ms).
+            rounds = rotate(
                 sizes.first_event_rounds,
-                lambda: app_stream(runtime, url, FIRST_TEXT),
-                lambda: raw.stream(FIRST_TEXT),
+                [lambda: app_stream(runtime, url, FIRST_TEXT), lambda: raw.stream(FIRST_TEXT)],
             )
     finally:
         runtime.close()
+    app_ms = median([app.first_event * 1000 for app, _ in rounds])
+    raw_ms = median([raw.first_event * 1000 for _, raw in rounds])
     return {
-        "first_event_ms_app": median([app.first_event * 1000 for app, _ in pairs]),
-        "first_event_ms_raw": median([raw.first_event * 1000 for _, raw in pairs]),
+        "first_event_ms_app": app_ms,
+        "first_event_ms_raw": raw_ms,
+        "first_event_overhead_ms": app_ms - raw_ms,  # the app's extra time, as shown above it
     }
 
 
@@ -229,54 +244,85 @@ def runtime_figures(sizes: Sizes) -> dict[str, float]:
     }
 
 
-def _concurrent_round(runtimes: list[SessionRuntime], url: str) -> float:
-    """Every runtime streams the same reply from its own thread at once: events/s overall."""
-    barrier = threading.Barrier(len(runtimes) + 1)
-    results: list[StreamTiming] = []
-    errors: list[BaseException] = []
-
-    def session(runtime: SessionRuntime) -> None:
-        barrier.wait()
-        try:
-            results.append(app_stream(runtime, url, STREAM_TEXT))
-        except BaseException as error:  # noqa: BLE001 - reported after the join
-            errors.append(error)
-
-    threads = [threading.Thread(target=session, args=(rt,)) for rt in runtimes]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - start
-    if errors:
-        raise errors[0]
-    return sum(r.events for r in results) / seconds
+def _sessions_round(runtimes: list[SessionRuntime], urls: list[str]) -> SessionsTiming:
+    """Every runtime streams one reply, read on its own thread as each session's script
+    thread reads it, all sent at once."""
+    return at_once(
+        [
+            partial(app_stream, runtime, url, STREAM_TEXT)
+            for runtime, url in zip(runtimes, urls, strict=True)
+        ]
+    )
 
 
-def _sequential_round(runtime: SessionRuntime, url: str, replies: int) -> float:
-    """One runtime streams the same reply `replies` times, one after another: events/s."""
-    start = time.perf_counter()
-    events = sum(app_stream(runtime, url, STREAM_TEXT).events for _ in range(replies))
-    return events / (time.perf_counter() - start)
+def _measured(run: Callable[[], SessionsTiming]) -> Callable[[], tuple[SessionsTiming, float]]:
+    """`run` timed with the CPU seconds this process spent meanwhile (every thread's),
+    tried once more if it fails: a round can take longer than the agent's 5 s keep-alive,
+    and a connection it closes just as the next round reuses it fails that request."""
+
+    def measured() -> tuple[SessionsTiming, float]:
+        for attempt in (1, 2):
+            cpu = time.process_time()
+            try:
+                timing = run()
+            except Exception as error:  # noqa: BLE001 - once; the second failure is raised
+                if attempt == 2:
+                    raise
+                print(f"  a round failed ({error!r}), running it again", file=sys.stderr)  # noqa: T201
+                continue
+            return timing, time.process_time() - cpu
+        raise AssertionError("unreachable")
+
+    return measured
 
 
-def concurrent_figures(url: str, sizes: Sizes) -> dict[str, float]:
-    """`sizes.sessions` runtimes streaming at once, against one runtime alone.
+def sessions_figures(agents: list[str], sizes: Sizes) -> dict[str, float]:
+    """`SESSIONS` sessions streaming one reply each at once, spread round-robin over
+    `agents`, three ways: through the app (a runtime and a reading thread per session);
+    the raw SDK with every session's stream a task on one loop; and the raw SDK laid out
+    as the app's sessions are (a loop thread and a calling thread per session).
 
-    Both sides do the same work, one reply per session: at once, or one after another
-    in a single session. Timing one short reply alone instead would be mostly noise.
+    Figures: events per second and their ratios; each side's p95 time from the common
+    send to a session's first event; the CPU this process spent per event (on a small
+    machine the agents and the client share the cores, so a client that spends more per
+    event leaves the agents less).
     """
-    runtimes = [ready_runtime(url, f"bench-c{n}") for n in range(sizes.sessions)]
+    urls = [agents[n % len(agents)] for n in range(SESSIONS)]
+    runtimes: list[SessionRuntime] = []
     try:
-        _concurrent_round(runtimes, url)  # warm every runtime's connection
-        pairs = alternate(
-            sizes.concurrent_rounds,
-            lambda: _concurrent_round(runtimes, url),
-            lambda: _sequential_round(runtimes[0], url, len(runtimes)),
-        )
+        runtimes += [ready_runtime(url, f"bench-s{n}") for n, url in enumerate(urls)]
+        with RawSessions(urls) as raw, RawLoops(urls) as loops:
+            contenders = [
+                _measured(lambda: _sessions_round(runtimes, urls)),
+                _measured(lambda: raw.stream_all(STREAM_TEXT)),
+                _measured(lambda: loops.stream_all(STREAM_TEXT)),
+            ]
+            for contender in contenders:
+                contender()  # warm: every session's connection
+            rounds = rotate(sizes.sessions_rounds, contenders)
     finally:
         for runtime in runtimes:
             runtime.close()
-    return {"concurrent_eps_ratio": median([many / one for many, one in pairs])}
+    app = [row[0][0] for row in rounds]
+    one_loop = [row[1][0] for row in rounds]
+    per_loop = [row[2][0] for row in rounds]
+
+    def p95_ms(timing: SessionsTiming) -> float:
+        return percentile(timing.first_events, 95) * 1000
+
+    def cpu_us(side: int) -> float:
+        return median([row[side][1] / row[side][0].events * 1e6 for row in rounds])
+
+    return {
+        "sessions50_eps_ratio": median([a.eps / r.eps for a, r in zip(app, one_loop, strict=True)]),
+        "sessions50_eps_app": median([a.eps for a in app]),
+        "sessions50_eps_raw": median([r.eps for r in one_loop]),
+        "sessions50_eps_raw_loops": median([r.eps for r in per_loop]),
+        "sessions50_eps_ratio_loops": median(
+            [a.eps / r.eps for a, r in zip(app, per_loop, strict=True)]
+        ),
+        "sessions50_first_event_p95_ms_app": median([p95_ms(a) for a in app]),
+        "sessions50_first_event_p95_ms_raw": median([p95_ms(r) for r in one_loop]),
+        "sessions50_cpu_us_per_event_app": cpu_us(0),
+        "sessions50_cpu_us_per_event_raw": cpu_us(1),
+    }

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-__all__ = ["alternate", "median", "os_threads", "percentile", "rss_kb"]
+__all__ = ["alternate", "median", "os_threads", "percentile", "rotate", "rss_kb"]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -44,6 +44,21 @@ def alternate(rounds: int, first: Callable[[], A], second: Callable[[], B]) -> l
             a = first()
         pairs.append((a, b))
     return pairs
+
+
+def rotate(rounds: int, contenders: Sequence[Callable[[], A]]) -> list[list[A]]:
+    """`alternate` for any number of contenders: each round runs them all, starting one
+    further along each time; results come back in the contenders' order."""
+    results: list[list[A]] = []
+    count = len(contenders)
+    for number in range(rounds):
+        row: dict[int, A] = {}
+        for step in range(count):
+            which = (number + step) % count
+            gc.collect()  # a collection inside one contender's timing would bill it alone
+            row[which] = contenders[which]()
+        results.append([row[which] for which in range(count)])
+    return results
 
 
 def os_threads() -> int:

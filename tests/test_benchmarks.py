@@ -1,8 +1,9 @@
 """The benchmarks and the streaming render they measure, checked for behaviour only.
 
 - Smoke: `python -m benchmarks --quick --json` runs to the end and reports every figure
-  as a number. No goal is asserted here (machines differ; `python -m benchmarks --check`
-  is where goals are judged). Without Chromium the two figures through the real app are
+  as a number (none below zero but the differences, which three noisy rounds can flip).
+  No goal is asserted here (machines differ; `python -m benchmarks --check` is where
+  goals are judged). Without Chromium the two figures through the real app are
   null and the test says so (it fails instead where A2A_REQUIRE_BROWSER=1, as CI sets);
   the PostgreSQL figure is null unless A2A_BENCH_DATABASE_URL names a database.
 - Render: replies are drawn as markdown blocks that join back to the exact text, cut
@@ -24,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
 from benchmarks.browser import browser_unavailable
-from benchmarks.cli import BROWSER_FIGURES, FIGURES, POSTGRES_FIGURES
+from benchmarks.cli import BROWSER_FIGURES, FIGURES, POSTGRES_FIGURES, SIGNED_FIGURES
 from benchmarks.store import PG_URL_VARIABLE
 from pages.ui.reply import markdown_blocks
 from services.demo_agent import LONG_ANSWER
@@ -56,7 +57,8 @@ def test_a_quick_run_reports_every_figure_as_a_number() -> None:
             assert value is None, (name, value)  # measured only on a database given to it
             continue
         assert isinstance(value, int | float) and not isinstance(value, bool), (name, value)
-        assert math.isfinite(value) and value >= 0, (name, value)
+        assert math.isfinite(value), (name, value)
+        assert value >= 0 or name in SIGNED_FIGURES, (name, value)
     # The store's figures: the Chat page draws its latest page of the 200 stored messages.
     assert figures["restore_turns_drawn"] == HISTORY_PAGE, figures["restore_turns_drawn"]
     assert figures["persist_stream_eps_on"] > 0 and figures["persist_stream_eps_off"] > 0

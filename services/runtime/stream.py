@@ -8,9 +8,11 @@ or Stop can end the reader.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from typing import Generic, TypeVar
@@ -25,6 +27,18 @@ T = TypeVar("T")
 # rerun or Stop (FIELD-NOTES: such a consumer stops 20-25 ms after the request).
 WAIT_SLICE = 0.05
 PUMP_TASK_NAME = "a2a-stream-pump"
+
+_loops: weakref.WeakKeyDictionary[BlockingPortal, asyncio.AbstractEventLoop] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _loop_of(portal: BlockingPortal) -> asyncio.AbstractEventLoop:
+    """The portal's event loop: one round trip the first time, then remembered."""
+    loop = _loops.get(portal)
+    if loop is None:
+        loop = _loops[portal] = portal.call(asyncio.get_running_loop)
+    return loop
 
 
 class _End:
@@ -58,9 +72,30 @@ class EventStream(Generic[T]):
         self._reader_waiting = False  # the reader is blocked on an empty queue
         self.started_at = time.monotonic()
         self.items = 0
-        self._future: Future[None] = portal.start_task_soon(self._pump, source, name=PUMP_TASK_NAME)
+        # Started without waiting: `portal.start_task_soon` blocks until the loop has
+        # spawned the task, so the caller woke just as the pump built and sent the
+        # request, and took the GIL from it (0.1-0.2 ms more to a first event, see
+        # benchmarks' first_event_overhead_ms). The pump is a plain task on the portal's
+        # loop: the runtime cancels it on close, and the loop's runner would at its end.
+        pump = self._pump(source)
+        try:
+            self._future: Future[None] = asyncio.run_coroutine_threadsafe(pump, _loop_of(portal))
+        except RuntimeError:  # the portal or its loop is closed (so is the runtime)
+            pump.close()
+            raise
+        # Cancelled before its first step, a pump never runs its `finally`: end the
+        # reader from here too (after what was queued; a second end marker is never read).
+        self._future.add_done_callback(self._on_done)
+
+    def _on_done(self, future: Future[None]) -> None:
+        if future.cancelled():
+            self._queue.put(_End())
+            self._finished.set()
 
     async def _pump(self, source: Callable[[], AsyncIterator[T]]) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            task.set_name(PUMP_TASK_NAME)  # the Loop health page lists tasks by name
         try:
             async for item in source():
                 self._queue.put(item)
