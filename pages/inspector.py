@@ -29,7 +29,10 @@ elif requested is not None:
         icon=":material/history:",
     )
 source = st.segmented_control(
-    "Source", ["This session", "Import a file"], default="This session", key="inspector_source"
+    "Source",
+    ["This session", "Push notifications", "Import a file"],
+    default="This session",
+    key="inspector_source",
 )
 
 
@@ -88,7 +91,25 @@ def choose_imported() -> StreamRecord | None:
         return None
 
 
-record = choose_imported() if source == "Import a file" else choose_recorded()
-session.show_stream(record.id if record is not None and source != "Import a file" else None)
+def choose_push() -> StreamRecord | None:
+    tasks = session.push_tasks()
+    if not tasks:
+        st.info(
+            "No push notifications yet: in Chat, switch on Run in the background and notify "
+            "me, or add a push config to a task on Tasks.",
+            icon=":material/notifications:",
+        )
+        return None
+    task_id = st.selectbox("Task (the latest news first)", tasks, key="inspector_push_task")
+    return session.push_record(task_id) if task_id else None
+
+
+if source == "Import a file":
+    record = choose_imported()
+elif source == "Push notifications":
+    record = choose_push()
+else:
+    record = choose_recorded()
+session.show_stream(record.id if record is not None and source == "This session" else None)
 if record is not None:
     render_inspection(inspect(record, redactor), redactor)

@@ -26,6 +26,7 @@ from tests.test_app import conversation, last_bubble, send
 
 JOB = DemoTiming(job_steps=3, job_interval=0.2)  # the background job in about 0.6 s
 TASKS = "pages/tasks.py"
+INSPECTOR = "pages/inspector.py"
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,33 @@ def test_the_tasks_page_adds_lists_and_deletes_a_push_config(monkeypatch, job_ag
         assert not at.exception, at.exception
         assert not [b for b in at.button if b.key and b.key.startswith("tasks_push_delete_")]
         assert any("holds no push config" in c.value for c in at.caption)
+    finally:
+        close_runtime(at)
+
+
+def test_the_inspector_shows_a_tasks_push_notifications_as_its_timeline(
+    monkeypatch, job_agent, webhook
+):
+    at = open_app(monkeypatch, job_agent.url)
+    try:
+        at.toggle(key="chat_background").set_value(True)
+        send(at, "Start a background job")
+        run_until(at, lambda: (r := conversation(at).turns[-1].reply) is not None and r.settled)
+        task_id = conversation(at).turns[-1].reply.task_id
+        at.switch_page(INSPECTOR).run()
+        at.segmented_control(key="inspector_source").set_value("Push notifications").run()
+        assert not at.exception, at.exception
+        picker = at.selectbox(key="inspector_push_task")
+        assert picker.options == [task_id]
+        picker.set_value(task_id).run()
+        assert not at.exception, at.exception
+        assert any(f"push · task {task_id[:8]}" in c.value for c in at.caption)
+        table = at.dataframe[0].value
+        received = session_store.route_store().deliveries(at.session_state["workspace_id"])
+        assert len(table) == len(received) >= 1 + JOB.job_steps
+        assert table["state"].iloc[-1] == "completed"
+        assert list(table["verdict"]) == ["ok"] * len(table)
+        assert any("Valid: no findings" in s.value for s in at.success)
     finally:
         close_runtime(at)
 

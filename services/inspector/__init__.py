@@ -4,12 +4,20 @@
 - `validation`: checks a recorded stream against the A2A 1.0 spec.
 - `inspection`: what the Streaming inspector shows of one stream (rows, summary, export).
 - `stream_file`: the stream file format (JSON Lines) read back through `services.formats`.
+- `deliveries`: a task's push notification deliveries as a stream record, oldest first.
 - `card_check`: checks an agent card as fetched; what an extended card adds.
 
 Nothing here knows the runtime, the client or Streamlit: the client layer plugs
 `capture.CapturingTransport` into its httpx client.
 """
 
-from services.inspector import capture, card_check, inspection, stream_file, validation
+from services.inspector import (
+    capture,
+    card_check,
+    deliveries,
+    inspection,
+    stream_file,
+    validation,
+)
 
-__all__ = ["capture", "card_check", "inspection", "stream_file", "validation"]
+__all__ = ["capture", "card_check", "deliveries", "inspection", "stream_file", "validation"]

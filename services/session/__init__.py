@@ -15,7 +15,8 @@ Its modules import downward only, in this order:
 - `_agents`: the workspace's agents, the current one and its conversation; stopping a reply.
 - `_conversations`, `_share`, `_tasks`, `_inspector`: what the Chat, Your data, Tasks and
   Streaming inspector pages do.
-- `_push`: push notifications: the webhook's URL, background sends, the inbox.
+- `_push`: push notifications: the webhook's URL, background sends, the inbox, a task's
+  notifications as a stream for the inspector.
 - `_chat`: the Chat page's fragment: replies streamed in a run of the whole page, and
   what the chat input's Stop does.
 
@@ -79,7 +80,9 @@ from services.session._push import (
     catch_up,
     delete_task_push_config,
     push_inbox,
+    push_record,
     push_refusal,
+    push_tasks,
     push_url_for,
     send_in_background,
     task_push_configs,
@@ -215,7 +218,9 @@ __all__ = [
     "catch_up",
     "delete_task_push_config",
     "push_inbox",
+    "push_record",
     "push_refusal",
+    "push_tasks",
     "push_url_for",
     "send_in_background",
     "task_push_configs",

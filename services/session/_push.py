@@ -9,18 +9,19 @@ next day shows where the task got to, and a notification sent twice counts once.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 import streamlit as st
-from a2a.types.a2a_pb2 import StreamResponse, Task
-from google.protobuf.json_format import ParseDict, ParseError
+from a2a.types.a2a_pb2 import StreamResponse
 
 from services.client import agent, push
 from services.errors import AppError
+from services.inspector import deliveries
+from services.inspector.capture import StreamRecord
 from services.replies import PartView, Reply, to_reply_event
 from services.session import _keys as keys
 from services.session._agents import agent_info, agent_url, conversation, workspace
+from services.session._resources import redactor
 from services.session._runtime import runtime
 from services.session._settings import settings
 from services.session._store import TURN_WAIT, save_conversation, save_turn, store, workspace_id
@@ -32,7 +33,9 @@ __all__ = [
     "catch_up",
     "delete_task_push_config",
     "push_inbox",
+    "push_record",
     "push_refusal",
+    "push_tasks",
     "push_url_for",
     "send_in_background",
     "task_push_configs",
@@ -121,18 +124,7 @@ def _forget_config(config_id: str) -> None:
 
 def _event(delivery: Delivery) -> StreamResponse | None:
     """A delivery's body as a StreamResponse (a bare Task, as 0.3 agents send, wrapped)."""
-    try:
-        body = json.loads(delivery.body)
-    except ValueError:
-        return None
-    try:
-        return ParseDict(body, StreamResponse(), ignore_unknown_fields=True)
-    except (ParseError, ValueError, TypeError):
-        pass
-    try:
-        return StreamResponse(task=ParseDict(body, Task(), ignore_unknown_fields=True))
-    except (ParseError, ValueError, TypeError):
-        return None
+    return deliveries.stream_response(delivery.body)
 
 
 def catch_up(reply: Reply) -> bool:
@@ -179,6 +171,37 @@ def push_inbox(task_id: str) -> list[Delivery]:
         return kept.deliveries(workspace_id(), task_id, limit=100)
     except StoreError:
         return []
+
+
+def push_tasks() -> list[str]:
+    """The tasks this workspace received notifications for, the latest news first."""
+    kept = store()
+    if kept is None:
+        return []
+    try:
+        received = kept.deliveries(workspace_id(), limit=CATCH_UP_LIMIT)
+    except StoreError:
+        return []
+    return list(dict.fromkeys(d.task_id for d in received if d.task_id))
+
+
+def push_record(task_id: str) -> StreamRecord:
+    """`task_id`'s notifications as a stream record for the inspector, oldest first."""
+    kept = store()
+    received: list[Delivery] = []
+    config: PushConfig | None = None
+    if kept is not None:
+        try:
+            received = kept.deliveries(workspace_id(), task_id, limit=CATCH_UP_LIMIT)
+            config = kept.push_config(received[0].config_id) if received else None
+        except StoreError:
+            pass  # shown as a task with no notifications
+    return deliveries.push_record(
+        task_id,
+        received[::-1],
+        agent_url=config.agent_url if config is not None else "",
+        redactor=redactor(),
+    )
 
 
 def task_push_configs(task_id: str) -> list[push.PushConfig]:
