@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"client"},
     {"store"},
     {"push"},
+    {"agent_check"},
     {"demo_agent"},
     {"health"},
     {"session"},

@@ -1,0 +1,10 @@
+"""Agent check: a connection doctor and a conformance run against an A2A agent, for the
+"Agent check" page and for CI (`python -m services.agent_check URL ...`).
+
+- `model`: `Check` (id, title, level, status, one sentence, spec section, the exchange)
+  and `AgentCheckReport`.
+"""
+
+from services.agent_check.model import LEVELS, STATUSES, AgentCheckReport, Check
+
+__all__ = ["LEVELS", "STATUSES", "AgentCheckReport", "Check"]
