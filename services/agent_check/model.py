@@ -40,7 +40,7 @@ class AgentCheckReport:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for check in self.checks:
             counts[check.status] += 1
         return counts
