@@ -3,8 +3,11 @@
 
 - `model`: `Check` (id, title, level, status, one sentence, spec section, the exchange)
   and `AgentCheckReport`.
+- `doctor`: `diagnose`, the connection doctor (URL, DNS, TCP, TLS, card, version, auth).
+- `cli`: the command line (`python -m services.agent_check`): table, JSON, JUnit XML.
 """
 
+from services.agent_check.doctor import diagnose
 from services.agent_check.model import LEVELS, STATUSES, AgentCheckReport, Check
 
-__all__ = ["LEVELS", "STATUSES", "AgentCheckReport", "Check"]
+__all__ = ["LEVELS", "STATUSES", "AgentCheckReport", "Check", "diagnose"]
