@@ -16,6 +16,7 @@ page = st.navigation(
         st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
         st.Page("pages/tasks.py", title="Tasks", icon=":material/task_alt:"),
         st.Page("pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"),
+        st.Page("pages/agent_check.py", title="Agent check", icon=":material/rule:"),
         st.Page("pages/loop_health.py", title="Loop health", icon=":material/monitor_heart:"),
         st.Page("pages/your_data.py", title="Your data", icon=":material/database:"),
         st.Page(

@@ -4,10 +4,12 @@
 - `model`: `Check` (id, title, level, status, one sentence, spec section, the exchange)
   and `AgentCheckReport`.
 - `doctor`: `diagnose`, the connection doctor (URL, DNS, TCP, TLS, card, version, auth).
+- `run`: `run_agent_check`, the doctor then the protocol checks (what the page runs).
 - `cli`: the command line (`python -m services.agent_check`): table, JSON, JUnit XML.
 """
 
 from services.agent_check.doctor import diagnose
 from services.agent_check.model import LEVELS, STATUSES, AgentCheckReport, Check
+from services.agent_check.run import run_agent_check
 
-__all__ = ["LEVELS", "STATUSES", "AgentCheckReport", "Check", "diagnose"]
+__all__ = ["LEVELS", "STATUSES", "AgentCheckReport", "Check", "diagnose", "run_agent_check"]

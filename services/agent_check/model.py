@@ -8,6 +8,7 @@ exchange that shows it (0 when the check made no request).
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ class AgentCheckReport:
     agent: dict[str, Any] = field(default_factory=dict)  # url, name, binding, version
     checks: list[Check] = field(default_factory=list)
     reachable: bool = True  # False when the doctor stopped before a card was read
+    created_at: float = field(default_factory=time.time)
 
     @property
     def summary(self) -> dict[str, int]:

@@ -24,6 +24,7 @@ A name here is a copy of the binding in the module that owns it: to replace one 
 test, patch it there (`services.session._store._store_slot`), not here.
 """
 
+from services.session._agent_check import agent_check_runs, check_agent, check_is_against_demo
 from services.session._agents import (
     agent_error,
     agent_info,
@@ -213,6 +214,10 @@ __all__ = [
     "stop_reply",
     "take_queued_prompt",
     "has_queued_prompt",
+    # the Agent check page
+    "agent_check_runs",
+    "check_agent",
+    "check_is_against_demo",
     # push notifications
     "add_task_push_config",
     "catch_up",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import streamlit as st
 
 if TYPE_CHECKING:
+    from services.agent_check import AgentCheckReport
     from services.client.allowlist import AllowList
     from services.client.auth import OriginCredentials
     from services.errors import AppError, InvalidUrl
@@ -48,6 +49,7 @@ __all__ = [
     "SETTINGS",
     "SHARE_PARAM",
     "STORE_LOAD_ERROR",
+    "AGENT_CHECKS",
     "STOP_WATCH",
     "STREAM_PARAM",
     "STREAM_SHOWN",
@@ -119,6 +121,7 @@ LINK_FOLLOWED: Key[bool] = Key("conversation_link_followed")
 QUEUED_PROMPT: Key[str] = Key("queued_prompt")
 QUEUED_RECONNECT: Key[int] = Key("queued_reconnect")
 STOP_WATCH: Key[StopWatch] = Key("stop_watch")
+AGENT_CHECKS: Key[list[AgentCheckReport]] = Key("agent_check_runs")
 TASKS_PAGE: Key[str] = Key("tasks_page_token")
 STREAM_SHOWN: Key[str] = Key("inspector_stream_in_url")
 

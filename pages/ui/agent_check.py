@@ -1,0 +1,96 @@
+"""Drawing an agent check: the summary, the checks (filtered by level and status), each
+finding's exchange in the inspector, exports, and what changed between two runs."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from services import session
+from services.agent_check import LEVELS, STATUSES, AgentCheckReport
+from services.agent_check.cli import junit_xml
+from services.safe_text import plain
+
+INSPECTOR_PAGE = "pages/inspector.py"
+ICONS = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️"}
+
+
+def render_report(report: AgentCheckReport, *, key: str) -> None:
+    summary = report.summary
+    cols = st.columns(4)
+    for col, status in zip(cols, STATUSES, strict=True):
+        col.metric(status, summary[status])
+    if report.must_failed:
+        st.error("A MUST check failed: the agent does not do what the spec requires.")
+    elif not report.reachable:
+        st.error("The agent could not be reached: the first failed check says why.")
+    levels = st.pills(
+        "Level", LEVELS, selection_mode="multi", default=list(LEVELS), key=f"{key}_levels"
+    )
+    statuses = st.pills(
+        "Status", STATUSES, selection_mode="multi", default=list(STATUSES), key=f"{key}_statuses"
+    )
+    shown = [c for c in report.checks if c.level in levels and c.status in statuses]
+    st.dataframe(
+        [
+            {
+                "": ICONS[c.status],
+                "check": c.id,
+                "level": c.level,
+                "status": c.status,
+                "what happened": c.message,
+                "spec": c.spec,
+            }
+            for c in shown
+        ],
+        hide_index=True,
+        key=f"{key}_table",
+    )
+    with_exchange = [c for c in shown if c.stream_id and c.status in ("fail", "warn")]
+    for check in with_exchange[:20]:
+        st.page_link(
+            INSPECTOR_PAGE,
+            label=f"{check.id}: its exchange in the inspector",
+            icon=":material/troubleshoot:",
+            query_params={session.STREAM_PARAM: str(check.stream_id)},
+        )
+    row = st.container(horizontal=True)
+    name = plain(str(report.agent.get("name") or "agent"))[:40].replace(" ", "-")
+    row.download_button(
+        "Export JSON",
+        data=lambda: json.dumps(report.as_json(), indent=2),
+        file_name=f"agent-check-{name}.json",
+        mime="application/json",
+        icon=":material/download:",
+        key=f"{key}_json",
+    )
+    row.download_button(
+        "Export JUnit XML",
+        data=lambda: junit_xml(report),
+        file_name=f"agent-check-{name}.xml",
+        mime="application/xml",
+        icon=":material/download:",
+        key=f"{key}_junit",
+    )
+
+
+def render_comparison(newer: AgentCheckReport, older: AgentCheckReport) -> None:
+    """The checks whose status changed between two runs (by id)."""
+    before = {c.id: c for c in older.checks}
+    after = {c.id: c for c in newer.checks}
+    changed = [
+        {
+            "check": check_id,
+            "before": before[check_id].status if check_id in before else "-",
+            "now": after[check_id].status if check_id in after else "-",
+            "what happened now": after[check_id].message if check_id in after else "",
+        }
+        for check_id in [*after, *(i for i in before if i not in after)]
+        if (before.get(check_id) and before[check_id].status)
+        != (after.get(check_id) and after[check_id].status)
+    ]
+    if not changed:
+        st.caption("No check changed between these two runs.")
+        return
+    st.dataframe(changed, hide_index=True)
