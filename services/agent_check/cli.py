@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from services.agent_check.doctor import BINDING_NAMES, diagnose
+from services.agent_check.doctor import BINDING_NAMES
 from services.agent_check.model import AgentCheckReport
+from services.agent_check.run import run_agent_check
 
 __all__ = [
     "EXIT_MUST_FAILED",
@@ -52,7 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="per step")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="the protocol run's budget in seconds (each doctor step gets at most 10)",
+    )
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     parser.add_argument(
         "--message", default=DEFAULT_MESSAGE, help="the text the protocol checks send"
@@ -71,24 +78,6 @@ def _headers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[
     if args.token:
         headers["Authorization"] = f"Bearer {args.token}"
     return headers
-
-
-def _run_protocol_checks(
-    report: AgentCheckReport, args: argparse.Namespace, headers: dict[str, str]
-) -> None:
-    """The protocol checks, if this install has them (they ship separately)."""
-    try:
-        from services.agent_check.protocol import run_protocol_checks
-    except ImportError:
-        return
-    run_protocol_checks(
-        report,
-        args.url,
-        binding=BINDING_NAMES.get(args.binding or "", ""),
-        headers=headers,
-        timeout=args.timeout,
-        message=args.message,
-    )
 
 
 def render_table(report: AgentCheckReport) -> str:
@@ -149,15 +138,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     headers = _headers(args, parser)
-    report = diagnose(
+    report = run_agent_check(
         args.url,
         headers=headers,
         timeout=args.timeout,
         verify=not args.insecure,
         binding=BINDING_NAMES.get(args.binding or "", ""),
+        message=args.message,
     )
-    if report.reachable and not any(c.status == "fail" for c in report.checks):
-        _run_protocol_checks(report, args, headers)
     out.write(render_table(report))
     if args.json:
         args.json.write_text(json.dumps(report.as_json(), indent=2) + "\n")

@@ -176,8 +176,12 @@ async def _check(
     except _Skipped as skipped:
         status, message = "skip", str(skipped)
     except TimeoutError:
-        status = _broken(level)
-        message = "The agent did not answer before the run's time budget was spent."
+        # The budget is the run's, not the spec's: a slow answer is not a broken rule.
+        status = "warn"
+        message = (
+            "The agent did not answer before the run's time budget was spent: "
+            "send a quicker message or give the run more time (--timeout)."
+        )
         error = message
     except Exception as failure:  # noqa: BLE001 - every failure becomes the check's sentence
         status, message = _broken(level), _sentence(failure, run.url)

@@ -1,5 +1,5 @@
-"""One agent check: the connection doctor, then, if it reached a usable card, the
-protocol checks. What the command line and the Agent check page both run."""
+"""One agent check: the connection doctor, then, if no doctor check failed, the protocol
+checks. What the command line and the Agent check page both run."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from collections.abc import Mapping
 
 from services.agent_check.doctor import diagnose
 from services.agent_check.model import AgentCheckReport
+from services.agent_check.protocol import run_protocol_checks
+from services.inspector.capture import TrafficRecorder
 
-__all__ = ["run_agent_check"]
+__all__ = ["DOCTOR_TIMEOUT", "run_agent_check"]
+
+DOCTOR_TIMEOUT = 10.0  # seconds per doctor step: DNS, connect, a card
 
 
 def run_agent_check(
@@ -19,16 +23,21 @@ def run_agent_check(
     timeout: float = 60.0,
     message: str = "ping",
     verify: bool | str = True,
+    recorder: TrafficRecorder | None = None,
 ) -> AgentCheckReport:
-    """The doctor's checks, then the protocol checks unless a doctor check failed."""
+    """The doctor's checks, then the protocol checks unless a doctor check failed.
+
+    Args:
+        binding: "JSONRPC" or "HTTP+JSON" to check one binding; "" checks every one the
+            card declares.
+        timeout: the protocol run's whole budget, in seconds.
+        recorder: where the protocol run's exchanges are kept (the page passes the
+            session's, so a finding links to its exchange in the inspector).
+    """
     report = diagnose(
-        url, headers=headers, timeout=min(timeout, 10.0), verify=verify, binding=binding
+        url, headers=headers, timeout=min(timeout, DOCTOR_TIMEOUT), verify=verify, binding=binding
     )
-    if any(check.status == "fail" for check in report.checks):
-        return report
-    try:
-        from services.agent_check.protocol import run_protocol_checks
-    except ImportError:  # this install has the doctor only
+    if not report.reachable or any(check.status == "fail" for check in report.checks):
         return report
     return run_protocol_checks(
         report,
@@ -37,4 +46,5 @@ def run_agent_check(
         headers=dict(headers or {}),
         timeout=timeout,
         message=message,
+        recorder=recorder,
     )

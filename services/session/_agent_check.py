@@ -7,6 +7,7 @@ from services.agent_check import AgentCheckReport, run_agent_check
 from services.errors import AppError
 from services.session import _keys as keys
 from services.session._agents import agent_url, current_agent
+from services.session._resources import recorder
 
 __all__ = ["agent_check_runs", "check_is_against_demo", "check_agent"]
 
@@ -32,6 +33,7 @@ def check_agent(message: str = "ping", *, timeout: float = 60.0) -> AgentCheckRe
         headers=headers,
         timeout=timeout,
         message=message.strip() or "ping",
+        recorder=recorder(),  # a finding's exchange opens in this session's inspector
     )
     runs = keys.AGENT_CHECKS.setdefault(list)
     runs.insert(0, report)
