@@ -9,6 +9,7 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from services.agent_check.model import AgentCheckReport
+from services.session import _store as session_store
 from tests.conftest import APP, close_runtime
 
 PAGE = "pages/agent_check.py"
@@ -73,3 +74,51 @@ def test_the_embedded_demo_agent_needs_no_consent(monkeypatch):
         assert not at.button(key="check_run").disabled
     finally:
         close_runtime(at)
+
+
+def test_runs_are_kept_in_the_workspace_and_come_back_in_a_new_session(monkeypatch, demo_agent):
+    first = open_page(monkeypatch, demo_agent.url)
+    workspace = first.session_state["workspace_id"]
+    try:
+        first.checkbox(key="check_consent").check().run()
+        first.button(key="check_run").click().run()
+        ran = first.session_state["agent_check_runs"][0]
+    finally:
+        close_runtime(first)
+    # A reload: a new session of the same workspace reads the run back from the database.
+    monkeypatch.setenv("A2A_AGENT_URL", demo_agent.url)
+    again = AppTest.from_file(APP, default_timeout=120)
+    again.session_state["workspace_id"] = workspace
+    again.run()
+    again.switch_page(PAGE).run()
+    try:
+        assert not again.exception, again.exception
+        assert "agent_check_runs" not in again.session_state  # nothing run in this session
+        metrics = {m.label: m.value for m in again.metric}
+        assert int(metrics["pass"]) == ran.summary["pass"]
+        store = session_store.route_store()
+        assert store is not None
+        kept = [AgentCheckReport.from_stored(t) for t in store.check_runs(workspace)]
+        assert kept and kept[0] is not None and kept[0].checks == ran.checks
+    finally:
+        close_runtime(again)
+
+
+def test_a_workspace_keeps_its_latest_runs_and_forgets_them_with_itself(tmp_path):
+    from services.store import Store
+    from services.store.store import CHECK_RUNS_KEPT
+
+    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        for number in range(CHECK_RUNS_KEPT + 3):
+            report = AgentCheckReport(agent={"url": "http://a", "n": number})
+            store.save_check_run("w1", "http://a", report.created_at, report.to_stored())
+        store.save_check_run("w2", "http://b", 0.0, AgentCheckReport().to_stored())
+        kept = store.check_runs("w1")
+        assert len(kept) == CHECK_RUNS_KEPT
+        newest = AgentCheckReport.from_stored(kept[0])
+        assert newest is not None and newest.agent["n"] == CHECK_RUNS_KEPT + 2
+        store.forget("w1").result(timeout=10)
+        assert store.check_runs("w1") == [] and len(store.check_runs("w2")) == 1
+    finally:
+        store.close()

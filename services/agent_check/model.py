@@ -8,6 +8,7 @@ exchange that shows it (0 when the check made no request).
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -60,3 +61,32 @@ class AgentCheckReport:
             ],
             "summary": self.summary,
         }
+
+    def to_stored(self) -> str:
+        """The report as the workspace keeps it (with each check's exchange)."""
+        return json.dumps(
+            {
+                "agent": self.agent,
+                "checks": [asdict(c) for c in self.checks],
+                "reachable": self.reachable,
+                "created_at": self.created_at,
+            }
+        )
+
+    @classmethod
+    def from_stored(cls, text: str) -> AgentCheckReport | None:
+        """A kept report, or None if it cannot be read (a later version's, say)."""
+        try:
+            data = json.loads(text)
+            checks = [
+                Check(**{k: c[k] for k in Check.__dataclass_fields__ if k in c})
+                for c in data["checks"]
+            ]
+            return cls(
+                agent=dict(data["agent"]),
+                checks=checks,
+                reachable=bool(data["reachable"]),
+                created_at=float(data["created_at"]),
+            )
+        except (ValueError, TypeError, KeyError):
+            return None

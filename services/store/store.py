@@ -42,7 +42,17 @@ from services.store import migrate
 from services.store import push as push_sql
 from services.store.errors import StoreError, explain
 from services.store.push import CONFIG_ID, Delivery, PushConfig
-from services.store.tables import agents, conversations, shares, streams, turns, workspaces
+from services.store.tables import (
+    agent_checks,
+    agents,
+    conversations,
+    shares,
+    streams,
+    turns,
+    workspaces,
+)
+
+CHECK_RUNS_KEPT = 20  # agent check reports a workspace keeps
 
 __all__ = ["Limits", "SavedAgent", "SavedWorkspace", "Share", "Store"]
 
@@ -541,7 +551,7 @@ class Store:
         """Delete everything this workspace holds (shares and push configs included)."""
 
         def op(connection: Connection) -> None:
-            for table in (turns, conversations, agents, streams):
+            for table in (turns, conversations, agents, streams, agent_checks):
                 connection.execute(delete(table).where(table.c.workspace_id == workspace_id))
             push_sql.forget_workspace(connection, workspace_id)
             connection.execute(delete(shares).where(shares.c.workspace_id == workspace_id))
@@ -613,6 +623,52 @@ class Store:
                     .where(shares.c.workspace_id == workspace_id, shares.c.token == token)
                     .values(revoked_at=time.time())
                 )
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    # --- agent check runs ---------------------------------------------------------------
+
+    def save_check_run(
+        self, workspace_id: str, agent_url: str, created_at: float, report: str
+    ) -> None:
+        """Keep an agent check's report (JSON, no secrets in it); a workspace keeps its
+        latest `CHECK_RUNS_KEPT`."""
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    agent_checks.insert().values(
+                        workspace_id=workspace_id,
+                        agent_url=agent_url[:2048],
+                        created_at=created_at,
+                        report=report,
+                    )
+                )
+                newest = (
+                    select(agent_checks.c.id)
+                    .where(agent_checks.c.workspace_id == workspace_id)
+                    .order_by(agent_checks.c.id.desc())
+                    .limit(CHECK_RUNS_KEPT)
+                )
+                connection.execute(
+                    delete(agent_checks).where(
+                        agent_checks.c.workspace_id == workspace_id,
+                        agent_checks.c.id.not_in(newest),
+                    )
+                )
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def check_runs(self, workspace_id: str) -> list[str]:
+        """This workspace's kept agent check reports (JSON), newest first."""
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(
+                    select(agent_checks.c.report)
+                    .where(agent_checks.c.workspace_id == workspace_id)
+                    .order_by(agent_checks.c.id.desc())
+                    .limit(CHECK_RUNS_KEPT)
+                )
+                return [row.report for row in rows]
         except SQLAlchemyError as error:
             raise explain(error, self.where) from error
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "agent_checks",
     "agents",
     "conversations",
     "metadata",
@@ -130,5 +131,23 @@ push_deliveries = Table(
     Index("a2a_push_deliveries_workspace", "workspace_id", "id"),
     Index("a2a_push_deliveries_task", "workspace_id", "task_id", "id"),
     Index("a2a_push_deliveries_config", "config_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+
+agent_checks = Table(
+    "a2a_agent_checks",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("workspace_id", String(100), nullable=False),
+    Column("agent_url", String(2048), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("report", Text, nullable=False),  # the report as JSON, no secrets in it
+    Index("a2a_agent_checks_workspace", "workspace_id", "id"),
     sqlite_autoincrement=True,
 )
