@@ -5,7 +5,7 @@
 
 import streamlit as st
 
-from pages.ui.sidebar import render_sidebar
+from app_pages.ui.sidebar import render_sidebar
 from services import session
 
 st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
@@ -13,14 +13,19 @@ session.begin_run()
 
 page = st.navigation(
     [
-        st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
-        st.Page("pages/tasks.py", title="Tasks", icon=":material/task_alt:"),
-        st.Page("pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"),
-        st.Page("pages/agent_check.py", title="Agent check", icon=":material/rule:"),
-        st.Page("pages/loop_health.py", title="Loop health", icon=":material/monitor_heart:"),
-        st.Page("pages/your_data.py", title="Your data", icon=":material/database:"),
+        st.Page("app_pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+        st.Page("app_pages/tasks.py", title="Tasks", icon=":material/task_alt:"),
         st.Page(
-            "pages/shared.py", title="Shared conversation", url_path="shared", visibility="hidden"
+            "app_pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"
+        ),
+        st.Page("app_pages/agent_check.py", title="Agent check", icon=":material/rule:"),
+        st.Page("app_pages/loop_health.py", title="Loop health", icon=":material/monitor_heart:"),
+        st.Page("app_pages/your_data.py", title="Your data", icon=":material/database:"),
+        st.Page(
+            "app_pages/shared.py",
+            title="Shared conversation",
+            url_path="shared",
+            visibility="hidden",
         ),
     ]
 )

@@ -1,7 +1,7 @@
 """The contenders the app is measured against: the raw SDK and the usual workaround.
 
 THIS FILE DEMONSTRATES THE BASELINES ON PURPOSE: it calls `asyncio.run` and makes its
-own event loop, which the app never does (tests/test_static.py guards app.py, pages/ and
+own event loop, which the app never does (tests/test_static.py guards app.py, app_pages/ and
 services/, not benchmarks/). Never copy the workaround into an app.
 
 - raw: the a2a-sdk client on one plain asyncio loop, created once and kept, as a pure

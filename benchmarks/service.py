@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
+from app_pages.ui.reply import UPDATES_PER_SECOND
 from benchmarks.baselines import (
     RawClient,
     RawLoops,
@@ -25,7 +26,6 @@ from benchmarks.baselines import (
     workaround_message,
 )
 from benchmarks.stats import alternate, median, os_threads, percentile, rotate, rss_kb
-from pages.ui.reply import UPDATES_PER_SECOND
 from services.client import agent
 from services.replies import ReplyEvent
 from services.runtime import SessionRuntime

@@ -61,9 +61,9 @@ def _navigation_like_a_real_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make AppTest route through app.py's st.navigation on every run, as a server does.
 
     AppTest resets `PagesManager.uses_pages_directory` before each run, so with a
-    `pages/` folder every run after the first takes Streamlit's MPA v1 path and runs
+    `app_pages/` folder every run after the first takes Streamlit's MPA v1 path and runs
     the page script alone, without app.py (streamlit#9446, fixed only for apps without
-    a pages/ folder in PR 14217). A real server clears the flag for good at the first
+    a app_pages/ folder in PR 14217). A real server clears the flag for good at the first
     `st.navigation` call; this does the same for each run.
     """
     from streamlit.runtime.pages_manager import PagesManager

@@ -5,6 +5,7 @@ runs compared."""
 from __future__ import annotations
 
 import json
+import time
 
 from streamlit.testing.v1 import AppTest
 
@@ -12,7 +13,20 @@ from services.agent_check.model import AgentCheckReport
 from services.session import _store as session_store
 from tests.conftest import APP, close_runtime
 
-PAGE = "pages/agent_check.py"
+PAGE = "app_pages/agent_check.py"
+
+
+def wait_for_run(at: AppTest, runs: int = 1, timeout: float = 60.0) -> None:
+    """Rerun the page until the run in progress has ended (a browser's poll does this)."""
+    deadline = time.monotonic() + timeout
+    while (
+        len(at.session_state["agent_check_runs"] if "agent_check_runs" in at.session_state else [])
+        < runs
+    ):
+        assert time.monotonic() < deadline, "the agent check did not end"
+        time.sleep(0.1)
+        at.run()
+        assert not at.exception, at.exception
 
 
 def open_page(monkeypatch, url: str) -> AppTest:
@@ -33,6 +47,7 @@ def test_a_run_against_the_connected_agent_shows_its_checks_and_exports(monkeypa
         assert not at.button(key="check_run").disabled
         at.button(key="check_run").click().run()
         assert not at.exception, at.exception
+        wait_for_run(at)
         runs: list[AgentCheckReport] = at.session_state["agent_check_runs"]
         assert len(runs) == 1
         report = runs[0]
@@ -47,6 +62,7 @@ def test_a_run_against_the_connected_agent_shows_its_checks_and_exports(monkeypa
 
         # A second run can be compared with the first.
         at.button(key="check_run").click().run()
+        wait_for_run(at, runs=2)
         assert len(at.session_state["agent_check_runs"]) == 2
         assert not at.exception, at.exception
         assert at.selectbox(key="check_compare") is not None
@@ -82,6 +98,7 @@ def test_runs_are_kept_in_the_workspace_and_come_back_in_a_new_session(monkeypat
     try:
         first.checkbox(key="check_consent").check().run()
         first.button(key="check_run").click().run()
+        wait_for_run(first)
         ran = first.session_state["agent_check_runs"][0]
     finally:
         close_runtime(first)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.conversations import LIST_KEY
+from app_pages.ui.conversations import LIST_KEY
 from services.client import agent, resources
 from services.client.uploads import MAX_FILES, Upload, check_uploads
 from services.demo_agent import DemoAgentServer, DemoAuth, LoopbackServer, build_app, chart_png
@@ -212,7 +212,7 @@ def test_the_rest_binding_is_chosen_and_shown(app):
     record = app.session_state["traffic_recorder"].streams()[-1]
     assert record.binding == "HTTP+JSON"
     assert record.exchanges[0].url.endswith("/rest/message:stream")
-    app.switch_page("pages/inspector.py").run()
+    app.switch_page("app_pages/inspector.py").run()
     assert "HTTP+JSON · A2A 1.0" in "\n".join(c.value for c in app.caption)
 
 

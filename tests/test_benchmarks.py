@@ -24,10 +24,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
+from app_pages.ui.reply import markdown_blocks
 from benchmarks.browser import browser_unavailable
 from benchmarks.cli import BROWSER_FIGURES, FIGURES, POSTGRES_FIGURES, SIGNED_FIGURES
 from benchmarks.store import PG_URL_VARIABLE
-from pages.ui.reply import markdown_blocks
 from services.demo_agent import LONG_ANSWER
 from services.session import HISTORY_PAGE
 

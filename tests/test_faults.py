@@ -87,10 +87,10 @@ def test_a_fault_mid_reply(monkeypatch, name, script, sentence, env):
         assert bubble.error and sentence in bubble.error[0].value  # one sentence
         assert bubble.expander[0].label == "Details"  # the detail, folded
 
-        at.switch_page("pages/inspector.py").run()
+        at.switch_page("app_pages/inspector.py").run()
         rows = at.dataframe[0].value
         assert list(rows["kind"])[:2] == ["task", "artifact"]  # what arrived is shown
-        at.switch_page("pages/chat.py").run()
+        at.switch_page("app_pages/chat.py").run()
 
         send(at, "again")
         assert not at.exception
@@ -148,7 +148,7 @@ def test_a_single_5_mb_event(monkeypatch):
         assert not at.exception
         reply = conversation(at).replies[-1]
         assert len(reply.text) == len(big) and reply.state == "completed"
-        at.switch_page("pages/inspector.py").run()
+        at.switch_page("app_pages/inspector.py").run()
         bytes_metric = next(m.value for m in at.metric if m.label == "Bytes")
         assert "(cut)" in bytes_metric  # over the 2 MB a stream may keep, and marked
 

@@ -9,7 +9,7 @@ from services.client import agent
 from services.runtime import SessionRuntime
 from tests.test_app import conversation, send
 
-HEALTH = "pages/loop_health.py"
+HEALTH = "app_pages/loop_health.py"
 
 
 def test_a_probe_measures_lag_and_round_trip(runtime):
@@ -82,7 +82,7 @@ def test_a_released_runtime_shows_as_rebuilt_and_restart_keeps_the_chat(app):
     after = app.session_state["runtime"]
     assert after is not before and after.alive and not before.thread.is_alive()
     assert not app.exception
-    app.switch_page("pages/chat.py").run()
+    app.switch_page("app_pages/chat.py").run()
     assert [t.text for t in conversation(app).turns if t.reply is None] == ["My name is Ada"]
     send(app, "What is my name?")
     assert conversation(app).replies[-1].text == "Your name is Ada."

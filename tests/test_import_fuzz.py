@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.conversations import LIST_KEY
+from app_pages.ui.conversations import LIST_KEY
 from services.demo_agent import DemoAgentServer
 from services.formats import MAX_DEPTH
 from services.inspector.inspection import StreamFileError, import_jsonl

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.conversations import LIST_KEY
+from app_pages.ui.conversations import LIST_KEY
 from services.client import agent, resources
 from services.client.agent import SendOptions
 from services.demo_agent import DemoAgentServer
@@ -28,8 +28,8 @@ from services.store.workspace import ConversationFileError, export_conversation,
 from tests.test_app import last_bubble, send
 from tests.test_app import shown as shown_text
 
-INSPECTOR = "pages/inspector.py"
-CHAT = "pages/chat.py"
+INSPECTOR = "app_pages/inspector.py"
+CHAT = "app_pages/chat.py"
 CSV = b"region,total\nnorth,12\nsouth,30\n"
 DEEP = "[" * 5000 + "]" * 5000
 

@@ -12,7 +12,7 @@ from tests.agents import header_spy
 from tests.conftest import APP, FAST, close_runtime
 from tests.test_app import conversation, send
 
-INSPECTOR = "pages/inspector.py"
+INSPECTOR = "app_pages/inspector.py"
 
 
 def everything_shown(at: AppTest) -> str:
@@ -42,7 +42,7 @@ def test_after_a_chat_reply_the_inspector_shows_its_events_in_order(app):
     assert "Valid: no findings against the A2A 1.0 rules." in everything_shown(app)
     assert str(app.selectbox(key="inspector_stream").value) == "1"  # the latest stream
 
-    app.switch_page("pages/chat.py").run()  # and back: the chat is intact
+    app.switch_page("app_pages/chat.py").run()  # and back: the chat is intact
     assert len(conversation(app).replies) == 1 and not app.exception
 
 

@@ -25,8 +25,8 @@ from tests.conftest import APP, close_runtime
 from tests.test_app import conversation, last_bubble, send
 
 JOB = DemoTiming(job_steps=3, job_interval=0.2)  # the background job in about 0.6 s
-TASKS = "pages/tasks.py"
-INSPECTOR = "pages/inspector.py"
+TASKS = "app_pages/tasks.py"
+INSPECTOR = "app_pages/inspector.py"
 
 
 @pytest.fixture(scope="module")

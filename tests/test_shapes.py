@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.ui import reply as reply_ui
-from pages.ui import sidebar as sidebar_ui
+from app_pages.ui import reply as reply_ui
+from app_pages.ui import sidebar as sidebar_ui
 from services.demo_agent import LoopbackServer
 from services.replies import STATUS_LOG_KEPT, Conversation, PartView, Reply, Turn
 from tests.conftest import APP, close_runtime
@@ -148,7 +148,7 @@ def test_a_card_nested_100000_deep_gets_a_sentence_and_every_page_works(
         monkeypatch.setenv("A2A_AGENT_URL", server.url)
         at = AppTest.from_file(APP, default_timeout=60)
         try:
-            for page in ("pages/chat.py", "pages/tasks.py", "pages/inspector.py"):
+            for page in ("app_pages/chat.py", "app_pages/tasks.py", "app_pages/inspector.py"):
                 at.switch_page(page).run()
                 assert not at.exception, (page, at.exception)
                 errors = [e.value for e in at.sidebar.error]
@@ -198,7 +198,7 @@ def test_a_turn_that_cannot_be_drawn_gets_a_sentence_and_the_rest_works(at: AppT
 
 def test_an_interrupted_task_reply_without_reconnect_does_not_offer_it():
     def page() -> None:
-        from pages.ui.reply import render_reply
+        from app_pages.ui.reply import render_reply
         from services.replies import Reply
 
         render_reply(Reply(task_id="t-1", state="working", ended_at=1.0))
@@ -211,7 +211,7 @@ def test_an_interrupted_task_reply_without_reconnect_does_not_offer_it():
 
 def test_a_stream_number_of_5000_digits_is_ignored(at: AppTest):
     at.query_params["stream"] = "7" * 5_000
-    at.switch_page("pages/inspector.py").run()
+    at.switch_page("app_pages/inspector.py").run()
     assert not at.exception
 
 
@@ -225,7 +225,7 @@ def test_a_jsonrpc_error_message_is_shown_as_text(at: AppTest):
 
 
 def test_the_tasks_page_shows_agent_ids_and_history_as_text(at: AppTest, shapes: LoopbackServer):
-    at.switch_page("pages/tasks.py").run()
+    at.switch_page("app_pages/tasks.py").run()
     assert not at.exception
     task_id = f":red[evil] ![id]({shapes.url}/pixel.png?task-id)"
     at.selectbox(key="tasks_open_id").set_value(task_id).run()

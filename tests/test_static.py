@@ -17,7 +17,7 @@ DEMONSTRATION = ROOT / "services" / "health" / "classic_error.py"
 
 
 def app_sources() -> list[Path]:
-    files = [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]
+    files = [ROOT / "app.py", *sorted((ROOT / "app_pages").rglob("*.py"))]
     files += sorted((ROOT / "services").rglob("*.py"))
     return [f for f in files if f != DEMONSTRATION]
 
@@ -36,7 +36,7 @@ def test_the_check_sees_the_files_it_guards():
     names = {p.relative_to(ROOT).as_posix() for p in app_sources()}
     assert {
         "app.py",
-        "pages/chat.py",
+        "app_pages/chat.py",
         "services/runtime/loop.py",
         "services/runtime/stream.py",
         "services/client/agent.py",

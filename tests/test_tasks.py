@@ -17,7 +17,7 @@ from tests.test_app import conversation, last_bubble, send
 
 # A slow task short enough for tests: 12 chunks, 0.1 s apart.
 SHORT_SLOW = DemoTiming(token_delay=0.002, step_delay=0.02, slow_interval=0.1, slow_chunks=12)
-TASKS = "pages/tasks.py"
+TASKS = "app_pages/tasks.py"
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_the_tasks_page_lists_opens_cancels_and_continues_in_chat(tasks_app):
     assert opened.title == f"Task {trip_id[:8]}" and opened.task_id == trip_id
     assert [t.value for t in tasks_app.title] == ["Chat"]  # st.switch_page took us there
     # AppTest keeps requesting the page its last switch_page() named; name Chat now.
-    tasks_app.switch_page("pages/chat.py")
+    tasks_app.switch_page("app_pages/chat.py")
     send(tasks_app, "Oslo")  # answers the task opened from the Tasks page
     assert conversation(tasks_app).replies[-1].task_id == trip_id
     assert "How many nights" in last_bubble(tasks_app)

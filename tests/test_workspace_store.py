@@ -65,7 +65,7 @@ def test_a_reload_brings_back_history_the_pending_question_and_the_streams(
         assert again.chat_input(key="chat_prompt").placeholder == "Answer the agent…"
         send(again, "Kyoto")  # the pending question is answered in the same task
         assert "How many nights" in last_bubble(again)
-        again.switch_page("pages/inspector.py").run()
+        again.switch_page("app_pages/inspector.py").run()
         picker = again.selectbox(key="inspector_stream")
         assert len(picker.options) >= 4  # the three replies' streams, and this one
         assert any("Book a trip" in option for option in picker.options)
@@ -340,7 +340,7 @@ def test_your_data_exports_deletes_for_good_and_forgets(monkeypatch, demo_agent,
         send(at, "first talk")
         next(b for b in at.button if b.label == "New conversation").click().run()
         send(at, "second talk")
-        at.switch_page("pages/your_data.py").run()
+        at.switch_page("app_pages/your_data.py").run()
         assert not at.exception
         flush(at)
         exported = json.loads(export_of(workspace))  # what the page's download makes
@@ -358,7 +358,7 @@ def test_your_data_exports_deletes_for_good_and_forgets(monkeypatch, demo_agent,
         assert [m.markdown[0].value for m in again.chat_message[:1]] == ["second talk"]
         radio = [o for r in again.radio for o in r.options]
         assert not any("first talk" in o for o in radio), radio
-        again.switch_page("pages/your_data.py").run()
+        again.switch_page("app_pages/your_data.py").run()
         again.checkbox(key="data_forget_sure").check().run()
         again.button(key="data_forget").click().run()
         assert not again.exception

@@ -107,6 +107,7 @@ def diagnose(
     timeout: float = 10.0,
     verify: bool | str = True,
     binding: str = "",
+    report: AgentCheckReport | None = None,
 ) -> AgentCheckReport:
     """Check each step from `url` to a usable agent; stop at the first failure.
 
@@ -115,8 +116,10 @@ def diagnose(
         verify: True checks TLS certificates against the system's authorities, a path
             checks them against that CA bundle, False does not check them (`--insecure`).
         binding: "JSONRPC" or "HTTP+JSON" to check only that interface; else either.
+        report: the report to fill, check by check (a page watching a run reads it);
+            a new one if None.
     """
-    run = _Run(url, dict(headers or {}), timeout, verify, binding)
+    run = _Run(url, dict(headers or {}), timeout, verify, binding, report or AgentCheckReport())
     run.report.agent = {"url": shorten(url)}
     for position, step in enumerate(_STEPS):
         try:

@@ -24,6 +24,7 @@ def run_agent_check(
     message: str = "ping",
     verify: bool | str = True,
     recorder: TrafficRecorder | None = None,
+    report: AgentCheckReport | None = None,
 ) -> AgentCheckReport:
     """The doctor's checks, then the protocol checks unless a doctor check failed.
 
@@ -33,9 +34,16 @@ def run_agent_check(
         timeout: the protocol run's whole budget, in seconds.
         recorder: where the protocol run's exchanges are kept (the page passes the
             session's, so a finding links to its exchange in the inspector).
+        report: the report to fill as the checks are made (a page watching the run reads
+            it from another thread); a new one if None.
     """
     report = diagnose(
-        url, headers=headers, timeout=min(timeout, DOCTOR_TIMEOUT), verify=verify, binding=binding
+        url,
+        headers=headers,
+        timeout=min(timeout, DOCTOR_TIMEOUT),
+        verify=verify,
+        binding=binding,
+        report=report,
     )
     if not report.reachable or any(check.status == "fail" for check in report.checks):
         return report

@@ -24,7 +24,14 @@ A name here is a copy of the binding in the module that owns it: to replace one 
 test, patch it there (`services.session._store._store_slot`), not here.
 """
 
-from services.session._agent_check import agent_check_runs, check_agent, check_is_against_demo
+from services.session._agent_check import (
+    AgentCheckRun,
+    agent_check_runs,
+    check_is_against_demo,
+    finish_agent_check,
+    running_agent_check,
+    start_agent_check,
+)
 from services.session._agents import (
     agent_error,
     agent_info,
@@ -215,9 +222,12 @@ __all__ = [
     "take_queued_prompt",
     "has_queued_prompt",
     # the Agent check page
+    "AgentCheckRun",
     "agent_check_runs",
-    "check_agent",
     "check_is_against_demo",
+    "finish_agent_check",
+    "running_agent_check",
+    "start_agent_check",
     # push notifications
     "add_task_push_config",
     "catch_up",

@@ -1,7 +1,12 @@
 """The Agent check page's runs: the connected agent checked with its own credentials and
-binding; runs kept in the workspace (the latest 20) to read again and compare."""
+binding, on a worker thread so the page can show the checks as they arrive; runs kept in
+the workspace (the latest 20) to read again and compare."""
 
 from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
 
 from services.agent_check import AgentCheckReport, run_agent_check
 from services.errors import AppError
@@ -9,11 +14,30 @@ from services.session import _keys as keys
 from services.session._agents import agent_url, current_agent
 from services.session._resources import recorder
 from services.session._store import store, workspace_id
-from services.store import StoreError
+from services.store import Store, StoreError
 
-__all__ = ["agent_check_runs", "check_is_against_demo", "check_agent"]
+__all__ = [
+    "AgentCheckRun",
+    "agent_check_runs",
+    "check_is_against_demo",
+    "finish_agent_check",
+    "running_agent_check",
+    "start_agent_check",
+]
 
+log = logging.getLogger(__name__)
 RUNS_KEPT = 5  # in the session, when the workspace's database is down
+RUN_BUDGET = 60.0  # seconds for the protocol checks (each doctor step gets at most 10)
+
+
+@dataclass
+class AgentCheckRun:
+    """A run in progress: its report fills check by check on the worker thread; the page
+    reads it (a list only ever appended to) and `done` says when it has ended."""
+
+    report: AgentCheckReport = field(default_factory=AgentCheckReport)
+    done: threading.Event = field(default_factory=threading.Event)
+    problem: str = ""  # one sentence if the run itself broke
 
 
 def check_is_against_demo() -> bool:
@@ -22,30 +46,68 @@ def check_is_against_demo() -> bool:
     return entry is not None and entry.source == "demo"
 
 
-def check_agent(message: str = "ping", *, timeout: float = 60.0) -> AgentCheckReport:
-    """Run the doctor and the protocol checks against the connected agent, with the
-    session's credentials and binding for it; the report is kept with the last few."""
+def start_agent_check(message: str = "ping") -> AgentCheckRun:
+    """Start the doctor and the protocol checks against the connected agent, with the
+    session's credentials and binding for it; the run is kept in the workspace when it
+    ends, even if the page is gone by then."""
     entry = current_agent()
     if entry is None:
         raise AppError("Connect to an agent first.")
+    if (running := running_agent_check()) is not None and not running.done.is_set():
+        return running  # one run at a time per session
+    run = AgentCheckRun()
+    # Everything the worker needs, read now: it must not touch Streamlit.
+    url, binding = agent_url(), entry.binding
     headers = dict(entry.credentials.header_items()) if entry.credentials else {}
-    report = run_agent_check(
-        agent_url(),
-        binding=entry.binding,
-        headers=headers,
-        timeout=timeout,
-        message=message.strip() or "ping",
-        recorder=recorder(),  # a finding's exchange opens in this session's inspector
-    )
-    runs = keys.AGENT_CHECKS.setdefault(list)
-    runs.insert(0, report)
-    del runs[RUNS_KEPT:]
-    if (kept := store()) is not None:
+    kept, workspace, traffic = store(), workspace_id(), recorder()
+
+    def work() -> None:
         try:
-            kept.save_check_run(workspace_id(), agent_url(), report.created_at, report.to_stored())
-        except StoreError:
-            pass  # the run is shown all the same; the sidebar says the database is down
-    return report
+            run_agent_check(
+                url,
+                binding=binding,
+                headers=headers,
+                timeout=RUN_BUDGET,
+                message=message.strip() or "ping",
+                recorder=traffic,  # a finding's exchange opens in this session's inspector
+                report=run.report,
+            )
+        except Exception:  # noqa: BLE001 - the page says so in one sentence
+            log.warning("the agent check broke", exc_info=True)
+            run.problem = "The check stopped on an unexpected error; what it found is kept."
+        finally:
+            _keep(kept, workspace, url, run.report)
+            run.done.set()
+
+    keys.AGENT_CHECK_RUNNING.set(run)
+    threading.Thread(target=work, name="a2a-agent-check", daemon=True).start()
+    return run
+
+
+def _keep(kept: Store | None, workspace: str, url: str, report: AgentCheckReport) -> None:
+    if kept is None:
+        return
+    try:
+        kept.save_check_run(workspace, url, report.created_at, report.to_stored())
+    except StoreError:
+        log.warning("an agent check could not be kept: the workspace's database failed")
+
+
+def running_agent_check() -> AgentCheckRun | None:
+    """The run this session started last, ended or not (None once finished)."""
+    return keys.AGENT_CHECK_RUNNING.get()
+
+
+def finish_agent_check() -> AgentCheckReport | None:
+    """Take an ended run off the session's hands: its report joins the session's runs."""
+    run = keys.AGENT_CHECK_RUNNING.get()
+    if run is None or not run.done.is_set():
+        return None
+    keys.AGENT_CHECK_RUNNING.pop()
+    runs = keys.AGENT_CHECKS.setdefault(list)
+    runs.insert(0, run.report)
+    del runs[RUNS_KEPT:]
+    return run.report
 
 
 def agent_check_runs() -> list[AgentCheckReport]:

@@ -1,7 +1,7 @@
 """What the Chat page's fragment needs beyond the conversation: which reply streams in a
 run of the whole page, and what the chat input's Stop does.
 
-The chat area is a fragment (`pages/chat.py`). A reply the chat input asked for streams
+The chat area is a fragment (`app_pages/chat.py`). A reply the chat input asked for streams
 in the fragment's run, and the input's send button is its Stop (`submit_mode="stop"`),
 which is Streamlit's own Stop: it ends the run with `StopException`, after which every
 `st.*` call raises again. `ReplyStop` is made before the stream starts and decides, off

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from services.inspector.capture import TrafficRecorder
     from services.redact import Redactor
     from services.runtime import SessionRuntime
+    from services.session._agent_check import AgentCheckRun
     from services.session._chat import StopWatch
     from services.session._settings import Settings
     from services.store import StoreError
@@ -50,6 +51,7 @@ __all__ = [
     "SHARE_PARAM",
     "STORE_LOAD_ERROR",
     "AGENT_CHECKS",
+    "AGENT_CHECK_RUNNING",
     "STOP_WATCH",
     "STREAM_PARAM",
     "STREAM_SHOWN",
@@ -122,6 +124,7 @@ QUEUED_PROMPT: Key[str] = Key("queued_prompt")
 QUEUED_RECONNECT: Key[int] = Key("queued_reconnect")
 STOP_WATCH: Key[StopWatch] = Key("stop_watch")
 AGENT_CHECKS: Key[list[AgentCheckReport]] = Key("agent_check_runs")
+AGENT_CHECK_RUNNING: Key[AgentCheckRun] = Key("agent_check_running")
 TASKS_PAGE: Key[str] = Key("tasks_page_token")
 STREAM_SHOWN: Key[str] = Key("inspector_stream_in_url")
 

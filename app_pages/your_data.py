@@ -6,7 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from pages.ui.errors import show_error
+from app_pages.ui.errors import show_error
 from services import session
 from services.safe_text import plain
 from services.store import StoreError

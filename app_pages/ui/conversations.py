@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from pages.ui.errors import show_error
+from app_pages.ui.errors import show_error
 from services import session
 from services.client.agent import AgentInfo
 from services.store import StoreError

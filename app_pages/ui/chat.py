@@ -9,7 +9,7 @@ from functools import partial
 import streamlit as st
 from streamlit.runtime.scriptrunner import StopException
 
-from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_reply
+from app_pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_reply
 from services import session
 from services.client.agent import AgentInfo
 from services.client.uploads import Upload, accepts_files

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui.errors import show_error, turn_boundary
-from pages.ui.reply import render_files, render_reply, render_text
+from app_pages.ui.errors import show_error, turn_boundary
+from app_pages.ui.reply import render_files, render_reply, render_text
 from services import session
 from services.store import StoreError
 from services.store.workspace import ConversationFileError, import_conversation
@@ -34,7 +34,7 @@ except ConversationFileError as error:
 st.caption(f"**{snapshot.label}** · read-only · {len(snapshot.turns)} messages")
 if st.button("Import into my workspace", icon=":material/download:", key="shared_import"):
     session.import_conversation_file(text)
-    st.switch_page("pages/chat.py")
+    st.switch_page("app_pages/chat.py")
 for index, turn in enumerate(snapshot.turns):
     with st.chat_message("user" if turn.reply is None else "assistant"):
         with turn_boundary("This message"):

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import streamlit as st
 
-from pages.ui.agent_check import render_comparison, render_report
-from pages.ui.errors import show_error
+from app_pages.ui.agent_check import render_comparison, render_report, watch_run
+from app_pages.ui.errors import show_error
 from services import session
 from services.errors import AppError
 from services.safe_text import code, plain
@@ -34,14 +34,22 @@ consent = session.check_is_against_demo() or st.checkbox(
     "This agent may receive the run's messages and tasks (a few dozen requests at most)",
     key="check_consent",
 )
+session.finish_agent_check()  # a run that has ended joins the runs below
+running = session.running_agent_check()
+busy = running is not None and not running.done.is_set()
 if st.button(
-    "Run the check", type="primary", icon=":material/rule:", disabled=not consent, key="check_run"
+    "Run the check",
+    type="primary",
+    icon=":material/rule:",
+    disabled=not consent or busy,
+    key="check_run",
 ):
-    with st.spinner("Checking the agent…"):
-        try:
-            session.check_agent(message)
-        except AppError as error:
-            show_error(error)
+    try:
+        running = session.start_agent_check(message)
+    except AppError as error:
+        show_error(error)
+if running is not None:
+    watch_run()
 
 runs = session.agent_check_runs()
 if not runs:

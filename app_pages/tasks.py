@@ -7,9 +7,15 @@ from datetime import datetime, time
 
 import streamlit as st
 
-from pages.ui.errors import show_error, turn_boundary
-from pages.ui.push import render_push
-from pages.ui.reply import UPDATES_PER_SECOND, LiveReply, render_files, render_reply, render_text
+from app_pages.ui.errors import show_error, turn_boundary
+from app_pages.ui.push import render_push
+from app_pages.ui.reply import (
+    UPDATES_PER_SECOND,
+    LiveReply,
+    render_files,
+    render_reply,
+    render_text,
+)
 from services import session
 from services.client.tasks import STATES, TaskDetail, TaskFilter
 from services.errors import AppError
@@ -99,7 +105,7 @@ subscribe = detail.running and actions.button(
 )
 if actions.button("Open in chat", icon=":material/chat:", key="tasks_open"):
     session.open_task_in_chat(detail)
-    st.switch_page("pages/chat.py")
+    st.switch_page("app_pages/chat.py")
 
 if subscribe:
     # Drawn as the chat draws a streaming reply: only what changed is re-sent.

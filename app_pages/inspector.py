@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui.errors import show_error
-from pages.ui.inspection import render_inspection
+from app_pages.ui.errors import show_error
+from app_pages.ui.inspection import render_inspection
 from services import session
 from services.errors import AppError
 from services.inspector.capture import StreamRecord

@@ -51,7 +51,7 @@ _STATE_BADGES = {
 # At most this many redraws a second while a reply streams, however fast the agent sends:
 # each redraw re-sends the growing markdown block (about 100 bytes of envelope besides).
 UPDATES_PER_SECOND = 6
-INSPECTOR_PAGE = "pages/inspector.py"
+INSPECTOR_PAGE = "app_pages/inspector.py"
 _IMAGE_FORMATS: dict[str, Literal["PNG", "JPEG"]] = {
     "image/png": "PNG",
     "image/jpeg": "JPEG",

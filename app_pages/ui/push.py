@@ -8,7 +8,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from pages.ui.errors import show_error
+from app_pages.ui.errors import show_error
 from services import session
 from services.errors import AppError
 from services.safe_text import code, plain

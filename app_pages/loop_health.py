@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.ui.health import render_report, render_reproduction, render_self_test
+from app_pages.ui.health import render_report, render_reproduction, render_self_test
 from services import session
 from services.health import root_cause_text
 

@@ -12,8 +12,13 @@ from services.agent_check import LEVELS, STATUSES, AgentCheckReport
 from services.agent_check.cli import junit_xml
 from services.safe_text import plain
 
-INSPECTOR_PAGE = "pages/inspector.py"
-ICONS = {"pass": "✅", "fail": "❌", "warn": "⚠️", "skip": "⏭️"}
+INSPECTOR_PAGE = "app_pages/inspector.py"
+ICONS = {
+    "pass": ":green[:material/check_circle:]",
+    "fail": ":red[:material/cancel:]",
+    "warn": ":orange[:material/warning:]",
+    "skip": ":gray[:material/skip_next:]",
+}
 
 
 def render_report(report: AgentCheckReport, *, key: str) -> None:
@@ -35,7 +40,6 @@ def render_report(report: AgentCheckReport, *, key: str) -> None:
     st.dataframe(
         [
             {
-                "": ICONS[c.status],
                 "check": c.id,
                 "level": c.level,
                 "status": c.status,
@@ -73,6 +77,21 @@ def render_report(report: AgentCheckReport, *, key: str) -> None:
         icon=":material/download:",
         key=f"{key}_junit",
     )
+
+
+@st.fragment(run_every=0.5)
+def watch_run() -> None:
+    """The checks of the run in progress, as they arrive; once it has ended, the page
+    runs again and shows the run like any other (which also ends this poll)."""
+    run = session.running_agent_check()
+    if run is None:
+        return
+    if run.done.is_set():
+        st.rerun()
+    checks = list(run.report.checks)  # the worker only appends: a copy is consistent
+    with st.status(f"Checking… {len(checks)} check(s) so far", expanded=True):
+        for check in checks[-30:]:
+            st.markdown(f"{ICONS[check.status]} `{check.id}` {plain(check.message)}")
 
 
 def render_comparison(newer: AgentCheckReport, older: AgentCheckReport) -> None:

@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from pages.ui.chat import (
+from app_pages.ui.chat import (
     AGENT_AVATAR,
     USER_AVATAR,
     background_reply,
@@ -16,9 +16,9 @@ from pages.ui.chat import (
     reconnect_turn,
     stream_into,
 )
-from pages.ui.conversations import render_conversation_menu
-from pages.ui.errors import show_error, turn_boundary
-from pages.ui.reply import render_files, render_reply, render_text
+from app_pages.ui.conversations import render_conversation_menu
+from app_pages.ui.errors import show_error, turn_boundary
+from app_pages.ui.reply import render_files, render_reply, render_text
 from services import session
 from services.client.agent import AgentInfo
 from services.client.uploads import check_uploads, to_parts
