@@ -275,3 +275,35 @@ def test_headers_go_with_every_request_and_stay_out_of_the_records():
     for record in recorder.streams():
         for exchange in record.exchanges:
             assert "tok-check-42" not in str(exchange.request_headers)
+
+
+def wrong_method_error(_path: str, status: int, body: Any) -> tuple[int, Any] | None:
+    """An unknown JSON-RPC method answered with -32603 instead of -32601."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        if body["error"].get("code") == -32601:
+            return status, {**body, "error": {"code": -32603, "message": "Internal error"}}
+    return None
+
+
+def refuses_to_cancel(path: str, _method: str, payload: Any) -> Response | None:
+    """CancelTask answered with an internal error on both bindings."""
+    if path.endswith(":cancel"):
+        error = {"code": 500, "status": "INTERNAL", "message": "Cannot cancel"}
+        return JSONResponse({"error": error}, status_code=500)
+    if isinstance(payload, dict) and payload.get("method") in ("CancelTask", "tasks/cancel"):
+        error = {"code": -32603, "message": "Cannot cancel"}
+        return JSONResponse({"jsonrpc": "2.0", "id": payload.get("id"), "error": error})
+    return None
+
+
+def test_a_wrong_code_for_an_unknown_method_fails_the_method_not_found_check():
+    for server in _serve(faulty_demo(transform=wrong_method_error)):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {"rpc.errors.method-not-found.jsonrpc"}
+    assert by_id(report)["rpc.errors.method-not-found.jsonrpc"].level == "MUST"
+
+
+def test_an_agent_that_cannot_cancel_fails_the_cancel_check():
+    for server in _serve(faulty_demo(rewrite=refuses_to_cancel)):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {f"rpc.cancel-task.{b}" for b in BINDINGS}
