@@ -340,8 +340,9 @@ def test_disturbing_a_streaming_reply(server: AppServer, open_chat: OpenChat) ->
         chat.go("Chat")
         chat.wait_for_input()
         # Leaving is not Stop: the task is not canceled on the agent (both end the run
-        # with Streamlit's StopException).
-        left = chat.snapshot().replies[-1]
+        # with Streamlit's StopException). Read once the whole history is drawn again.
+        back = chat.wait_until("the history back", lambda c: user_messages(c) == sent)
+        left = back.replies[-1]
         if "stopped by you" in left:
             chat.fail(f"{case}: a visit to {title} canceled the reply", chat.snapshot())
         next_message_works(f"{case}: a visit to {title}")

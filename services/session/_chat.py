@@ -35,8 +35,9 @@ __all__ = [
 
 # After Streamlit stops a run, the stopped run's thread has ended, and this long has passed
 # with no new run of the page, the Stop was the chat input's (not a page switch, whose run
-# starts at once with fastReruns).
-STOP_GRACE = 0.25
+# starts at once with fastReruns, but may take a while to begin on a busy machine).
+STOP_GRACE = 1.0
+STOP_POLL = 0.05
 
 
 def reply_pending(current: Conversation) -> bool:
@@ -99,7 +100,9 @@ class ReplyStop:
 
     def _settle(self, script_thread: threading.Thread) -> None:
         script_thread.join(timeout=5)
-        time.sleep(STOP_GRACE)
+        deadline = time.monotonic() + STOP_GRACE
+        while time.monotonic() < deadline and self.watch.full_runs == self.full_runs:
+            time.sleep(STOP_POLL)  # a page switch's run shows up here; a Stop's never does
         if self.client_state is None or not Runtime.exists():
             return  # not a served app (AppTest): the reply resumes as after a session's end
         runtime = Runtime.instance()
