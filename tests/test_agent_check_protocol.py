@@ -198,13 +198,14 @@ def test_the_demo_agent_passes_every_must_and_should_over_both_bindings(demo):
             assert checks[f"rpc.{name}.{binding}"].status == "pass", name
     assert checks["rpc.errors.method-not-found.jsonrpc"].status == "pass"
     assert checks["rpc.bindings-agree"].status == "pass"
+    assert checks["rpc.input-modes"].status == "pass"
     assert checks["rpc.output-modes"].status == "pass"
     assert checks["rpc.cancel-task.rest"].message == "CancelTask canceled the run's working task."
     assert checks["rpc.send-message.jsonrpc"].spec == "A2A 1.0 §3.1.1 Send Message"
     # Each request-making check points at the inspector's record of its exchange.
     kept = {record.id: record for record in recorder.streams()}
     for check in report.checks:
-        if check.id != "rpc.output-modes":
+        if check.id not in ("rpc.input-modes", "rpc.output-modes"):
             assert check.stream_id in kept and kept[check.stream_id].exchanges, check.id
 
 
@@ -307,3 +308,138 @@ def test_an_agent_that_cannot_cancel_fails_the_cancel_check():
     for server in _serve(faulty_demo(rewrite=refuses_to_cancel)):
         report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
     assert failed(report) == {f"rpc.cancel-task.{b}" for b in BINDINGS}
+
+
+def _rpc_method(payload: Any) -> str | None:
+    return payload.get("method") if isinstance(payload, dict) else None
+
+
+def _error(payload: Any, rest_status: str, jsonrpc_code: int, text: str, *, rest: bool) -> Response:
+    if rest:
+        error = {"code": 500, "status": rest_status, "message": text}
+        return JSONResponse({"error": error}, status_code=500)
+    request_id = payload.get("id") if isinstance(payload, dict) else None
+    body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": jsonrpc_code, "message": text}}
+    return JSONResponse(body)
+
+
+def fails_to_send(path: str, _method: str, payload: Any) -> Response | None:
+    """A blocking SendMessage answered with an internal error; the calls that ask to
+    return at once (the cancel check's) still work."""
+    rest = path.endswith("message:send")
+    if not rest and _rpc_method(payload) != "SendMessage":
+        return None
+    params = payload if rest else (payload or {}).get("params", {})
+    if params.get("configuration", {}).get("returnImmediately"):
+        return None
+    return _error(payload, "INTERNAL", -32603, "Cannot answer", rest=rest)
+
+
+def pads_history(path: str, status: int, body: Any) -> tuple[int, Any] | None:
+    """GetTask ignores historyLength: the task always comes with two messages or more."""
+    rest_get = path.startswith("/rest/tasks/") and ":" not in path and "/push" not in path
+    task = body if rest_get else (body or {}).get("result") if isinstance(body, dict) else None
+    if not isinstance(task, dict) or "status" not in task or "id" not in task:
+        return None  # not a task read (SendMessage answers {"task": ...})
+    history = list(task.get("history", []))
+    while history and len(history) < 2:
+        history.append({**history[0], "messageId": f"{history[0].get('messageId')}-again"})
+    changed = {**task, "history": history}
+    return (status, changed) if rest_get else (status, {**body, "result": changed})
+
+
+def fails_extended_card(path: str, _method: str, payload: Any) -> Response | None:
+    """The card declares an extended card, and fetching it gives an internal error."""
+    rest = path.endswith("/extendedAgentCard")
+    if not rest and _rpc_method(payload) != "GetExtendedAgentCard":
+        return None
+    return _error(payload, "INTERNAL", -32603, "No extended card", rest=rest)
+
+
+def rest_reads_another_context(path: str, status: int, body: Any) -> tuple[int, Any] | None:
+    """HTTP+JSON GetTask reads a task with another context id than JSON-RPC's."""
+    if path.startswith("/rest/tasks/") and ":" not in path and isinstance(body, dict):
+        if "contextId" in body:
+            return status, {**body, "contextId": f"{body['contextId']}-elsewhere"}
+    return None
+
+
+def _card(change: Callable[[dict[str, Any]], None]) -> Transform:
+    def transform(path: str, status: int, body: Any) -> tuple[int, Any] | None:
+        if path == "/.well-known/agent-card.json" and isinstance(body, dict):
+            change(body)
+            return status, body
+        return None
+
+    return transform
+
+
+def _json_output_only(card: dict[str, Any]) -> None:
+    card["defaultOutputModes"] = ["application/json"]
+    for skill in card.get("skills", []):
+        skill.pop("outputModes", None)
+
+
+def _json_input_only(card: dict[str, Any]) -> None:
+    card["defaultInputModes"] = ["application/json"]
+    for skill in card.get("skills", []):
+        skill.pop("inputModes", None)
+
+
+def _no_push(card: dict[str, Any]) -> None:
+    card["capabilities"]["pushNotifications"] = False
+
+
+def test_an_agent_whose_blocking_send_fails_fails_the_send_check():
+    for server in _serve(faulty_demo(rewrite=fails_to_send)):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {f"rpc.send-message.{b}" for b in BINDINGS}
+    assert by_id(report)["rpc.send-message.jsonrpc"].level == "MUST"
+    # What needed the task is skipped with its sentence, not failed.
+    assert by_id(report)["rpc.get-task.rest"].status == "skip"
+
+
+def test_an_agent_that_ignores_history_length_fails_the_get_task_check():
+    for server in _serve(faulty_demo(transform=pads_history)):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {f"rpc.get-task.{b}" for b in BINDINGS}
+    message = by_id(report)["rpc.get-task.jsonrpc"].message
+    assert message == "GetTask with historyLength 1 returned 2 messages."
+
+
+def test_a_declared_extended_card_that_fails_warns_the_extended_card_check():
+    for server in _serve(faulty_demo(rewrite=fails_extended_card)):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {f"rpc.extended-card.{b}" for b in BINDINGS}
+    assert {by_id(report)[f"rpc.extended-card.{b}"].status for b in BINDINGS} == {"warn"}
+
+
+def test_bindings_that_read_a_task_differently_fail_the_agreement_check():
+    for server in _serve(faulty_demo(transform=rest_reads_another_context)):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {"rpc.bindings-agree"}
+    assert by_id(report)["rpc.bindings-agree"].message == (
+        "The task started over JSONRPC reads differently over HTTP+JSON."
+    )
+
+
+def test_replies_outside_the_cards_output_modes_warn():
+    for server in _serve(faulty_demo(transform=_card(_json_output_only))):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {"rpc.output-modes"}
+    assert "text/plain" in by_id(report)["rpc.output-modes"].message
+
+
+def test_text_accepted_outside_the_cards_input_modes_warns():
+    for server in _serve(faulty_demo(transform=_card(_json_input_only))):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {"rpc.input-modes"}
+    assert "do not list" in by_id(report)["rpc.input-modes"].message
+
+
+def test_push_calls_that_work_against_the_cards_word_fail_the_push_refused_check():
+    for server in _serve(faulty_demo(transform=_card(_no_push))):
+        report, _ = run(server.url, message=SLOW_TASK, max_requests=60)
+    assert failed(report) == {f"rpc.errors.push-not-supported.{b}" for b in BINDINGS}
+    message = by_id(report)["rpc.errors.push-not-supported.rest"].message
+    assert message == "The card does not declare push notifications, yet a push call worked."

@@ -37,6 +37,7 @@ from a2a.types.a2a_pb2 import (
 )
 from a2a.utils.errors import (
     A2AError,
+    ContentTypeNotSupportedError,
     MethodNotFoundError,
     PushNotificationNotSupportedError,
     TaskNotCancelableError,
@@ -116,6 +117,7 @@ class _Run:
     card_requests: int = 1
     tasks: dict[str, Task] = field(default_factory=dict)  # binding -> the run's first task
     media_types: set[str] = field(default_factory=set)
+    text_accepted: bool | None = None  # None: no SendMessage answered either way
 
     def spec(self, operation: str) -> str:
         current, legacy = _SECTIONS[operation]
@@ -287,7 +289,13 @@ async def _binding_checks(run: _Run, binding: str, message: str) -> None:
     async with _clients(run, binding) as (plain, streaming):
 
         async def send_message(record: StreamRecord) -> tuple[Status, str]:
-            responses = await _send(plain, record, message)
+            try:
+                responses = await _send(plain, record, message)
+            except Exception as error:
+                if _caused_by(error, ContentTypeNotSupportedError):
+                    run.text_accepted = False
+                raise
+            run.text_accepted = True
             if not responses:
                 return "fail", "The agent answered SendMessage with nothing."
             for response in responses:
@@ -564,6 +572,41 @@ async def _bindings_agree(run: _Run, bindings: list[str]) -> None:
     )
 
 
+def _accepts_text(modes: list[str]) -> bool:
+    return any(m in ("text/plain", "text/*", "*/*") for m in modes)
+
+
+def _input_modes(run: _Run) -> None:
+    """The run's text message against the input modes the card declares (the card's
+    defaults and any skill's own)."""
+    modes = list(run.card.default_input_modes)
+    for skill in run.card.skills:
+        modes.extend(skill.input_modes)
+    declared = _accepts_text(modes)
+    title, level = "Input as the card says", "SHOULD"
+    if run.text_accepted is None:
+        message = "No SendMessage answered, so there is nothing to compare the input modes with."
+        run.add("rpc.input-modes", title, level, "skip", message, "card")
+    elif run.text_accepted and not declared:
+        message = (
+            "The agent accepted a text/plain message, which the card's input modes do not "
+            "list: list it, or refuse it with ContentTypeNotSupportedError."
+        )
+        run.add("rpc.input-modes", title, level, "warn", message, "card")
+    elif not run.text_accepted and declared:
+        message = (
+            "The card's input modes list text/plain, yet the agent refused a text message "
+            "with ContentTypeNotSupportedError."
+        )
+        run.add("rpc.input-modes", title, level, "warn", message, "card")
+    elif run.text_accepted:
+        message = "The agent accepted a text/plain message, as the card's input modes say."
+        run.add("rpc.input-modes", title, level, "pass", message, "card")
+    else:
+        message = "The agent refused a text/plain message, as the card's input modes say."
+        run.add("rpc.input-modes", title, level, "pass", message, "card")
+
+
 def _output_modes(run: _Run) -> None:
     declared = set(run.card.default_output_modes)
     level: Level = "SHOULD"
@@ -657,6 +700,7 @@ async def _arun(
     for each in usable:
         await _binding_checks(run, each, message)
     await _bindings_agree(run, usable)
+    _input_modes(run)
     _output_modes(run)
     return report
 
