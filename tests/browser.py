@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 THREAD_PREFIX = "a2a-session-"  # services.runtime names each session's loop thread so
@@ -194,19 +194,43 @@ def _stop(process: subprocess.Popen[bytes]) -> bool:
         return False
 
 
+# A page's metrics ({label: value}) and its first table's rows ({column: cell}), read
+# at once. The table's cells come from the grid's accessible table, which Playwright
+# treats as hidden (the grid draws on a canvas).
+METRICS_AND_TABLE_JS = """() => {
+  const text = (e) => (e?.textContent ?? '').trim();
+  const metrics = {};
+  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = text(m.querySelector('[data-testid="stMetricLabel"]'));
+    metrics[label] = text(m.querySelector('[data-testid="stMetricValue"]'));
+  }
+  const table = document.querySelector('[data-testid="stDataFrame"] table');
+  const columns = [...(table?.querySelectorAll('thead th') ?? [])].map(text);
+  const rows = [...(table?.querySelectorAll('tbody tr') ?? [])].map((row) =>
+    Object.fromEntries([...row.querySelectorAll('td')].map((td, i) => [columns[i], text(td)])));
+  return {metrics, rows};
+}"""
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's headless Chromium under Playwright (its own download does not work here)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @contextmanager
 def browser_page() -> Iterator[Page]:
     """A page in a fresh headless Chromium, tall enough that a screenshot shows the chat."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(require_chromium()), args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1280, "height": 1600})
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 1600})
 
 
 def assert_clean_log(server: AppServer) -> None:

@@ -7,12 +7,17 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from services.demo_agent import DemoAgentServer, DemoTiming
 from services.runtime import SessionRuntime
+from tests.browser import chromium_browser
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # The app keeps workspaces in a SQLite file: the tests' go to a folder of their own.
 os.environ.setdefault("A2A_DATA_DIR", tempfile.mkdtemp(prefix="a2a-test-data-"))
@@ -27,6 +32,13 @@ FAST = DemoTiming(token_delay=0.002, step_delay=0.02, slow_interval=1.0, slow_ch
 def demo_agent() -> Iterator[DemoAgentServer]:
     with DemoAgentServer(timing=FAST) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium per browser-test module (each page gets its own context or page)."""
+    with chromium_browser() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from services.agent_check.model import AgentCheckReport, Check
 from services.agent_check.protocol import run_protocol_checks
-from services.demo_agent import DemoTiming, LoopbackServer
+from services.demo_agent import DemoAuth, DemoTiming, LoopbackServer
 from services.demo_agent.app import build_app
 from services.inspector.capture import TrafficRecorder
 from tests.agents import header_spy, legacy_card_app, sse
@@ -22,6 +22,8 @@ from tests.agents import header_spy, legacy_card_app, sse
 QUICK = DemoTiming(token_delay=0.002, step_delay=0.01, slow_interval=0.05, slow_chunks=10)
 SLOW_TASK = "Run a slow task"  # the demo agent's slow scenario: a task that lasts
 BINDINGS = ("jsonrpc", "rest")
+TOKEN = "tok-check-42"
+AUTH = DemoAuth(bearer_token=TOKEN)  # with auth, the demo agent offers its extended card
 
 # (request path, method, JSON body) -> a response in the agent's place, or None
 Rewrite = Callable[[str, str, Any], Response | None]
@@ -36,7 +38,7 @@ def faulty_demo(
     responses `transform` changes (the body is buffered and re-sent)."""
 
     def factory(base_url: str) -> Any:
-        inner = build_app(base_url, QUICK)
+        inner = build_app(base_url, QUICK, auth=AUTH)
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
@@ -167,7 +169,9 @@ def demo() -> Iterator[LoopbackServer]:
 
 
 def run(url: str, **options: Any) -> tuple[AgentCheckReport, TrafficRecorder]:
+    """The protocol run, with the demo agent's token unless `headers` says otherwise."""
     recorder = TrafficRecorder()
+    options.setdefault("headers", {"Authorization": f"Bearer {TOKEN}"})
     report = run_protocol_checks(AgentCheckReport(), url, recorder=recorder, **options)
     return report, recorder
 
@@ -270,12 +274,12 @@ def test_an_unreachable_agent_gives_one_skip_with_the_reason():
 def test_headers_go_with_every_request_and_stay_out_of_the_records():
     seen: list[str] = []
     for server in _serve(header_spy(faulty_demo(), seen)):
-        report, recorder = run(server.url, headers={"Authorization": "Bearer tok-check-42"})
+        report, recorder = run(server.url)  # with the token, by default
     assert by_id(report)["rpc.send-message.jsonrpc"].status == "pass"
-    assert seen and set(seen) == {"Bearer tok-check-42"}
+    assert seen and set(seen) == {f"Bearer {TOKEN}"}
     for record in recorder.streams():
         for exchange in record.exchanges:
-            assert "tok-check-42" not in str(exchange.request_headers)
+            assert TOKEN not in str(exchange.request_headers)
 
 
 def wrong_method_error(_path: str, status: int, body: Any) -> tuple[int, Any] | None:

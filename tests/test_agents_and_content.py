@@ -216,10 +216,23 @@ def test_the_rest_binding_is_chosen_and_shown(app):
     assert "HTTP+JSON · A2A 1.0" in "\n".join(c.value for c in app.caption)
 
 
-def test_the_card_view_lists_the_card_checks(app):
+def test_the_card_view_lists_the_card_checks(app, monkeypatch):
     app.run()
-    labels = [e.label for e in app.sidebar.expander]
-    assert any(label.startswith("Card check: 0 error(s), 1 warning(s)") for label in labels)
+    captions = [c.value for c in app.sidebar.caption]
+    assert any(c.endswith("Card check: no findings") for c in captions), captions
+
+    from tests.agents import scripted_app
+
+    done = {"task": {"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_COMPLETED"}}}
+    with LoopbackServer(scripted_app([done])) as server:  # its card has no skills
+        monkeypatch.setenv("A2A_AGENT_URL", server.url)
+        at = AppTest.from_file(APP, default_timeout=30)
+        try:
+            at.run()
+            labels = [e.label for e in at.sidebar.expander]
+            assert "Card check: 1 error(s), 0 warning(s)" in labels, labels
+        finally:
+            close_runtime(at)
 
 
 def test_a_broken_image_from_an_agent_is_not_a_crash(monkeypatch):

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from tests.browser import (
-    CHROMIUM_ARGS,
     FINISHED_CAPTION,
+    METRICS_AND_TABLE_JS,
     AppServer,
     ChatSnapshot,
     app_server,
@@ -69,18 +69,6 @@ def server(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     # a file in this tree meanwhile (streamlit#6404), which is no fault of the app.
     with app_server(tmp_path_factory.mktemp("hardening"), watch_files=False) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @dataclass
@@ -493,22 +481,6 @@ def test_ten_sessions_stream_at_once(
 
 CHURNED = 30
 WAVE = 5  # sessions open at once while churning
-# Loop health's figures ({label: value}) and its table of session loops ({column: cell}),
-# read at once. The table's cells come from the grid's accessible table, which Playwright
-# treats as hidden (the grid draws on a canvas).
-LOOP_HEALTH_JS = """() => {
-  const text = (e) => (e?.textContent ?? '').trim();
-  const metrics = {};
-  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
-    const label = text(m.querySelector('[data-testid="stMetricLabel"]'));
-    metrics[label] = text(m.querySelector('[data-testid="stMetricValue"]'));
-  }
-  const table = document.querySelector('[data-testid="stDataFrame"] table');
-  const columns = [...(table?.querySelectorAll('thead th') ?? [])].map(text);
-  const rows = [...(table?.querySelectorAll('tbody tr') ?? [])].map((row) =>
-    Object.fromEntries([...row.querySelectorAll('td')].map((td, i) => [columns[i], text(td)])));
-  return {metrics, rows};
-}"""
 
 
 @pytest.mark.browser
@@ -551,7 +523,7 @@ def test_closed_sessions_leave_no_loops(
 
     def one_loop_shown() -> bool:
         # The figures redraw every second (an st.fragment): read until they settle.
-        health = fresh.page.evaluate(LOOP_HEALTH_JS)
+        health = fresh.page.evaluate(METRICS_AND_TABLE_JS)
         rows = health["rows"]
         return (
             health["metrics"].get("Session loops") == "1"
@@ -561,7 +533,8 @@ def test_closed_sessions_leave_no_loops(
         )
 
     if not wait_for(one_loop_shown, CLOSE_TIMEOUT):
-        fresh.fail(f"Loop health shows {fresh.page.evaluate(LOOP_HEALTH_JS)}", fresh.snapshot())
+        health = fresh.page.evaluate(METRICS_AND_TABLE_JS)
+        fresh.fail(f"Loop health shows {health}", fresh.snapshot())
     assert server.session_threads() == 1
     fresh.assert_clean()
     assert_clean_log(server)

@@ -18,12 +18,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser import (
-    CHROMIUM_ARGS,
     AppServer,
     app_server,
     assert_clean_log,
     chat_snapshot,
-    require_chromium,
 )
 
 if TYPE_CHECKING:
@@ -32,19 +30,6 @@ if TYPE_CHECKING:
 LOAD = 60_000  # ms for a page to draw
 JOB_TIMEOUT = 60.0  # seconds for the ~20 s job to complete, with room for a slow machine
 FOOTER = re.compile(r"completed · .*\d+ events? in \d+\.\d s")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

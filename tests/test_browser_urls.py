@@ -11,25 +11,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, AppServer, app_server, require_chromium
+from tests.browser import AppServer, app_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 LOAD = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -23,13 +23,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.browser import (
-    CHROMIUM_ARGS,
     REPO_ROOT,
     AppServer,
     app_server,
     chat_snapshot,
     finished,
-    require_chromium,
     wait_for,
     wait_for_reply,
 )
@@ -49,19 +47,6 @@ with DemoAgentServer(timing=DemoTiming(slow_interval=0.25, slow_chunks=24)) as s
     print(server.url, flush=True)
     time.sleep(900)
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -239,7 +239,7 @@ def test_the_card_accepts_files(agent):
         "application/json",
         "application/pdf",
     }
-    assert card.capabilities.extended_agent_card
+    assert not card.capabilities.extended_agent_card  # offered only when auth is set up
     assert any(s.id == "chart" and "Draw a chart image" in s.examples for s in card.skills)
 
 
@@ -393,10 +393,10 @@ def test_demo_auth_needs_a_credential_and_hides_it():
 
 
 @pytest.mark.parametrize("binding", BINDINGS)
-def test_the_extended_card_adds_the_admin_skill(agent, binding):
+def test_the_extended_card_adds_the_admin_skill(guarded, binding):
     async def work() -> tuple[AgentCard, AgentCard]:
-        public = await _card(agent.url)
-        async with connect(agent.url, binding) as client:
+        public = await _card(guarded.url)
+        async with connect(guarded.url, binding, bearer=TOKEN) as client:
             extended = await client.get_extended_agent_card(GetExtendedAgentCardRequest())
             return public, extended
 
@@ -420,6 +420,7 @@ def test_the_extended_card_needs_the_credential(guarded):
     extended = run(work)
     assert "admin" in [s.id for s in extended.skills]
     assert "bearer" in extended.security_schemes
+    assert run(lambda: _card(guarded.url)).capabilities.extended_agent_card
 
 
 def test_the_admin_scenario_reports_runs(agent):

@@ -13,6 +13,7 @@ from services.agent_check.cli import junit_xml
 from services.safe_text import plain
 
 INSPECTOR_PAGE = "app_pages/inspector.py"
+ROW_HEIGHT = 35  # px, Streamlit's own for one line
 ICONS = {
     "pass": ":green[:material/check_circle:]",
     "fail": ":red[:material/cancel:]",
@@ -49,15 +50,28 @@ def render_report(report: AgentCheckReport, *, key: str) -> None:
             for c in shown
         ],
         hide_index=True,
+        # Every check at once (a run has a few dozen), not ten rows and a scroll bar.
+        height=ROW_HEIGHT * (min(len(shown), 80) + 1) + 3,
+        row_height=ROW_HEIGHT,
         key=f"{key}_table",
     )
-    with_exchange = [c for c in shown if c.stream_id and c.status in ("fail", "warn")]
-    for check in with_exchange[:20]:
+    # The failures first: they are the exchanges one opens.
+    with_exchange = sorted(
+        (c for c in shown if c.stream_id), key=lambda c: c.status not in ("fail", "warn")
+    )
+    if with_exchange:
+        by_id = {c.id: c for c in with_exchange}
+        opened = st.selectbox(
+            "A check's exchange",
+            list(by_id),
+            format_func=lambda i: f"{i} · {by_id[i].status}",
+            key=f"{key}_exchange",
+        )
         st.page_link(
             INSPECTOR_PAGE,
-            label=f"{check.id}: its exchange in the inspector",
+            label=f"Open {opened} in the inspector",
             icon=":material/troubleshoot:",
-            query_params={session.STREAM_PARAM: str(check.stream_id)},
+            query_params={session.STREAM_PARAM: str(by_id[opened].stream_id)},
         )
     row = st.container(horizontal=True)
     name = plain(str(report.agent.get("name") or "agent"))[:40].replace(" ", "-")

@@ -122,6 +122,8 @@ def _card_download(info: AgentInfo) -> None:
 
 def _render_card_checks(info: AgentInfo) -> None:
     errors = [w for w in info.warnings if w.severity == "error"]
+    if not info.warnings:
+        st.caption(":green[:material/check_circle:] Card check: no findings")
     if info.warnings:
         label = f"Card check: {len(errors)} error(s), {len(info.warnings) - len(errors)} warning(s)"
         with st.expander(label, icon=":material/rule:"):

@@ -55,9 +55,12 @@ def build_agent_card(base_url: str, *, auth: DemoAuth | None = None) -> AgentCar
             ),
         ],
         # Push: a2a-sdk's sender and config store (see `push`); the handler refuses the
-        # push config methods unless the card says so.
+        # push config methods unless the card says so. The extended card is for callers
+        # who authenticate (A2A 1.0 §3.1.11), so it is offered only when auth is set up.
         capabilities=AgentCapabilities(
-            streaming=True, push_notifications=True, extended_agent_card=True
+            streaming=True,
+            push_notifications=True,
+            extended_agent_card=bool(_security_schemes(auth)),
         ),
         security_schemes=_security_schemes(auth),
         security_requirements=[
