@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -174,6 +174,62 @@ def test_a_card_with_wrong_types_fails_the_card_checks():
     status, message = check(report, "doctor.card")
     assert status == "fail" and "`name`" in message
     assert skipped_after(report, "doctor.card", "Card checks")
+
+
+def versioned_card_app(version: str, *, refuse: bool) -> Callable[[str], Starlette]:
+    """The demo agent's card with every interface at protocol `version`; with `refuse`,
+    its endpoints answer any request with VersionNotSupportedError (both bindings)."""
+    from google.protobuf.json_format import MessageToDict
+    from starlette.responses import JSONResponse
+
+    from services.demo_agent import build_agent_card
+
+    def factory(base_url: str) -> Starlette:
+        card = MessageToDict(build_agent_card(base_url))
+        for interface in card["supportedInterfaces"]:
+            interface["protocolVersion"] = version
+
+        async def serve_card(_request: Request) -> Response:
+            return JSONResponse(card)
+
+        async def rpc(request: Request) -> Response:
+            error = {"code": -32009, "message": "Version not supported"}
+            body = await request.json()
+            return JSONResponse({"jsonrpc": "2.0", "id": body.get("id"), "error": error})
+
+        async def rest(_request: Request) -> Response:
+            reason = {"@type": "type.googleapis.com/google.rpc.ErrorInfo"}
+            reason["reason"] = "VERSION_NOT_SUPPORTED"
+            error = {"code": 400, "status": "FAILED_PRECONDITION", "details": [reason]}
+            return JSONResponse({"error": error}, status_code=400)
+
+        routes = [Route("/.well-known/agent-card.json", serve_card)]
+        if refuse:
+            routes += [Route("/", rpc, methods=["POST"]), Route("/rest/{path:path}", rest)]
+        return Starlette(routes=routes)
+
+    return factory
+
+
+def test_a_card_for_a_version_the_app_does_not_speak_fails_version():
+    with LoopbackServer(versioned_card_app("2.0", refuse=False)) as server:
+        report = diagnose(server.url, timeout=5)
+    assert check(report, "doctor.version") == (
+        "fail",
+        "The card declares protocol 2.0, but this app speaks 1.0 and 0.3.",
+    )
+    assert skipped_after(report, "doctor.version", "Protocol version")
+
+
+@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON"])
+def test_an_agent_refusing_the_version_its_card_declares_fails_version(binding: str):
+    with LoopbackServer(versioned_card_app("1.0", refuse=True)) as server:
+        report = diagnose(server.url, binding=binding, timeout=5)
+    assert check(report, "doctor.version") == (
+        "fail",
+        "The agent refused A2A-Version 1.0 (VersionNotSupportedError), though its card "
+        f"declares 1.0 for {binding}: make the two agree.",
+    )
 
 
 def test_an_agent_that_wants_a_bearer_token_says_so():

@@ -89,6 +89,7 @@ class _Run:
     endpoint: str = ""
     chosen_binding: str = ""
     version: str = ""
+    probe: httpx.Response | None = None  # the endpoint's answer to a harmless request
 
     def record(self, step: _Step, status: Status, message: str) -> None:
         self.report.checks.append(
@@ -389,12 +390,36 @@ def _check_version(run: _Run, step: _Step) -> None:
         )
     run.version, run.chosen_binding, run.endpoint = version, match.protocol_binding, match.url
     run.report.agent.update(binding=run.chosen_binding, protocol_version=version)
+    # Negotiation: the endpoint itself must take the A2A-Version header the card implies.
+    try:
+        with _client(run) as client:
+            run.probe = _probe(run, client)
+    except httpx.HTTPError:
+        run.probe = None  # the auth step asks again and says what failed
+    if run.probe is not None and _refuses_version(run.probe):
+        raise run.fail(
+            step,
+            f"The agent refused A2A-Version {version} (VersionNotSupportedError), though "
+            f"its card declares {version} for {run.chosen_binding}: make the two agree.",
+        )
     run.record(
         step,
         "pass",
         f"Protocol {version} over {run.chosen_binding} will be used "
         f"(the card declares {', '.join(declared)}).",
     )
+
+
+def _refuses_version(response: httpx.Response) -> bool:
+    """VersionNotSupportedError in a JSON-RPC (-32009) or HTTP+JSON error response."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return False
+    return error.get("code") == -32009 or "VERSION_NOT_SUPPORTED" in json.dumps(error)
 
 
 def _probe(run: _Run, client: httpx.Client) -> httpx.Response:
@@ -435,8 +460,11 @@ def _expected_credentials(card: AgentCard) -> str:
 def _check_auth(run: _Run, step: _Step) -> None:
     assert run.card is not None
     try:
-        with _client(run) as client:
-            response = _probe(run, client)
+        if run.probe is not None:
+            response = run.probe
+        else:
+            with _client(run) as client:
+                response = _probe(run, client)
     except httpx.HTTPError as error:
         raise run.fail(
             step,
