@@ -583,7 +583,8 @@ def _input_modes(run: _Run) -> None:
     for skill in run.card.skills:
         modes.extend(skill.input_modes)
     declared = _accepts_text(modes)
-    title, level = "Input as the card says", "SHOULD"
+    title = "Input as the card says"
+    level: Level = "SHOULD"
     if run.text_accepted is None:
         message = "No SendMessage answered, so there is nothing to compare the input modes with."
         run.add("rpc.input-modes", title, level, "skip", message, "card")
