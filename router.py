@@ -19,6 +19,12 @@ page = st.navigation(
             "app_pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"
         ),
         st.Page("app_pages/agent_check.py", title="Agent check", icon=":material/rule:"),
+        st.Page(
+            "app_pages/sign_in.py",
+            title="Sign-in",
+            icon=":material/key:",
+            url_path=session.AUTH_PAGE_PATH,  # where authorization servers send users back
+        ),
         st.Page("app_pages/loop_health.py", title="Loop health", icon=":material/monitor_heart:"),
         st.Page("app_pages/your_data.py", title="Your data", icon=":material/database:"),
         st.Page(

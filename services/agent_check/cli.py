@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="K=V",
         help="a header to send, repeatable (never printed)",
     )
+    parser.add_argument("--client-id", default="", help="sign in with client credentials")
+    parser.add_argument("--client-secret", default="", help="its secret (never printed)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the report as JSON")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
     parser.add_argument(
@@ -145,6 +147,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         verify=not args.insecure,
         binding=BINDING_NAMES.get(args.binding or "", ""),
         message=args.message,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
     )
     out.write(render_table(report))
     if args.json:

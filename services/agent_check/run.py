@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from services.agent_check.doctor import diagnose
 from services.agent_check.model import AgentCheckReport
+from services.agent_check.oauth import client_credentials_token
 from services.agent_check.protocol import run_protocol_checks
 from services.inspector.capture import TrafficRecorder
 
@@ -25,6 +26,8 @@ def run_agent_check(
     verify: bool | str = True,
     recorder: TrafficRecorder | None = None,
     report: AgentCheckReport | None = None,
+    client_id: str = "",
+    client_secret: str = "",
 ) -> AgentCheckReport:
     """The doctor's checks, then the protocol checks unless a doctor check failed.
 
@@ -36,7 +39,15 @@ def run_agent_check(
             session's, so a finding links to its exchange in the inspector).
         report: the report to fill as the checks are made (a page watching the run reads
             it from another thread); a new one if None.
+        client_id, client_secret: sign in with the client credentials grant of the card's
+            OAuth 2 / OpenID Connect scheme first, and send the token it gives.
     """
+    if client_id:
+        token, signed_in = client_credentials_token(url, client_id, client_secret)
+        report = report or AgentCheckReport()
+        report.checks.append(signed_in)
+        if token:
+            headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
     report = diagnose(
         url,
         headers=headers,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,21 @@ import httpx
 
 from services.errors import AppError
 
-__all__ = ["Credentials", "OriginCredentials", "SchemeHint", "describe_security", "origin"]
+__all__ = [
+    "OAUTH_REQUEST",
+    "Credentials",
+    "OriginCredentials",
+    "SchemeHint",
+    "describe_security",
+    "origin",
+]
 
 # Where a request records the credential headers put on it, so the next redirect hop
 # (httpx copies its extensions and headers) can take exactly those off again.
 _APPLIED = "a2a_streamlit_credential_headers"
+# Marks a request the app makes to an authorization server (`services.client.oauth`): it
+# carries the client's own authentication, so no agent's credentials go on it.
+OAUTH_REQUEST = "a2a_streamlit_oauth_request"
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 5.6.2)
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # never in a header value
 
@@ -96,6 +106,9 @@ class OriginCredentials(httpx.Auth):
         self._by_origin: dict[tuple[str, str, int | None], Credentials] = {}
         self._fixed: dict[tuple[str, str, int | None], tuple[tuple[str, str], ...]] = {}
         self._lock = threading.Lock()
+        # Awaited before a request's headers are set: a sign-in refreshes a token due to
+        # expire here (see `services.client.oauth.TokenKeeper`).
+        self.before_request: Callable[[httpx.Request], Awaitable[None]] | None = None
 
     def set_fixed_headers(self, url: str, headers: tuple[tuple[str, str], ...]) -> None:
         """Headers the app itself always sends to `url`'s origin, whatever the user sets."""
@@ -110,6 +123,17 @@ class OriginCredentials(httpx.Auth):
                 self._by_origin.pop(origin(url), None)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        self.apply(request)
+        yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if request.extensions.get(OAUTH_REQUEST):
+            yield request  # the authorization server's: its own client authentication
+            return
+        if self.before_request is not None:
+            await self.before_request(request)
         self.apply(request)
         yield request
 
@@ -155,6 +179,12 @@ class SchemeHint:
             return f"a bearer token ({self.name})"
         if self.kind == "api-key":
             return f"an API key in the {self.header} header ({self.name})"
+        if self.kind == "oauth2":
+            return f"an OAuth 2 token ({self.name}): sign in on the Sign-in page"
+        if self.kind == "openid":
+            return f"an OpenID Connect token ({self.name}): sign in on the Sign-in page"
+        if self.kind == "mtls":
+            return f"a client certificate ({self.name}): set client_cert and client_key"
         return f"{self.kind} ({self.name}), which this app cannot sign in with for you"
 
 

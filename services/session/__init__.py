@@ -83,6 +83,20 @@ from services.session._keys import (
     reset_widget,
     widget_value,
 )
+from services.session._oauth import (
+    AUTH_PAGE_PATH,
+    begin_sign_in,
+    finish_redirect,
+    oauth_client_defaults,
+    poll_device_sign_in,
+    redirect_uri,
+    refresh_sign_in,
+    sign_in,
+    sign_in_schemes,
+    sign_out,
+    take_finished_sign_in,
+    token_keeper,
+)
 from services.session._push import (
     add_task_push_config,
     catch_up,
@@ -151,6 +165,18 @@ from services.session._tasks import (
 )
 
 __all__ = [
+    "AUTH_PAGE_PATH",
+    "begin_sign_in",
+    "finish_redirect",
+    "oauth_client_defaults",
+    "poll_device_sign_in",
+    "redirect_uri",
+    "refresh_sign_in",
+    "sign_in",
+    "sign_in_schemes",
+    "sign_out",
+    "take_finished_sign_in",
+    "token_keeper",
     # the URL and the Chat page's paging
     "CONVERSATION_PARAM",
     "HISTORY_PAGE",

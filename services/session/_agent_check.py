@@ -12,6 +12,7 @@ from services.agent_check import AgentCheckReport, run_agent_check
 from services.errors import AppError
 from services.session import _keys as keys
 from services.session._agents import agent_url, current_agent
+from services.session._oauth import token_keeper
 from services.session._resources import recorder
 from services.session._store import store, workspace_id
 from services.store import Store, StoreError
@@ -59,6 +60,9 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
     # Everything the worker needs, read now: it must not touch Streamlit.
     url, binding = agent_url(), entry.binding
     headers = dict(entry.credentials.header_items()) if entry.credentials else {}
+    signed_in = token_keeper().get(entry.url)
+    if signed_in is not None and signed_in.token is not None:  # the Sign-in page's token
+        headers["Authorization"] = f"Bearer {signed_in.token.access_token}"
     kept, workspace, traffic = store(), workspace_id(), recorder()
 
     def work() -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from services.agent_check import AgentCheckReport
     from services.client.allowlist import AllowList
     from services.client.auth import OriginCredentials
+    from services.client.oauth import SignIn, TokenKeeper
     from services.errors import AppError, InvalidUrl
     from services.health import Reproduction, SelfTest
     from services.inspector.capture import TrafficRecorder
@@ -36,6 +37,8 @@ __all__ = [
     "CONNECT_ERROR",
     "CONVERSATION_PARAM",
     "CREDENTIALS",
+    "SIGN_INS",
+    "TOKENS",
     "HISTORY_SHOWN",
     "LINK_FOLLOWED",
     "QUEUED_PROMPT",
@@ -109,6 +112,8 @@ REBUILDS: Key[int] = Key("runtime_rebuilds")
 REDACTOR: Key[Redactor] = Key("redactor")
 RECORDER: Key[TrafficRecorder] = Key("traffic_recorder")
 CREDENTIALS: Key[OriginCredentials] = Key("origin_credentials")
+TOKENS: Key[TokenKeeper] = Key("oauth_tokens")  # signed-in agents' tokens, refreshed
+SIGN_INS: Key[dict[str, SignIn]] = Key("oauth_sign_ins")  # agent URL -> its latest sign-in
 ALLOW: Key[AllowList] = Key("allow_list")
 SELF_TEST: Key[SelfTest] = Key("health_self_test")
 REPRODUCTION: Key[Reproduction] = Key("health_reproduction")
