@@ -10,6 +10,7 @@ from services import session
 
 st.set_page_config(page_title="A2A Streamlit", page_icon=":material/hub:")
 session.begin_run()
+session.restore_sign_in()  # a sign-in kept in the workspace, once per session
 
 page = st.navigation(
     [

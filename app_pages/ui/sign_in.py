@@ -66,10 +66,19 @@ def render_form(card: Mapping[str, Any], schemes: list[str]) -> None:
             key="signin_scopes",
             help="The card's requirements are chosen to begin with.",
         )
+        cannot_keep = session.can_keep_sign_ins()
+        keep = st.checkbox(
+            "Keep this sign-in in the workspace (encrypted)",
+            key="signin_keep",
+            disabled=bool(cannot_keep),
+            help=cannot_keep or "Sealed with the deployment's key; a new session uses it too.",
+        )
         st.caption(f"Redirect URI (register it for the authorization code grant): "
                    f"`{plain(session.redirect_uri())}`")  # fmt: skip
         if st.form_submit_button("Sign in", type="primary", icon=":material/login:"):
-            if _act(lambda: session.begin_sign_in(scheme, grant, given_id, secret, scopes)):
+            if _act(
+                lambda: session.begin_sign_in(scheme, grant, given_id, secret, scopes, keep=keep)
+            ):
                 st.rerun()  # the status, the next step and the timeline of this sign-in
 
 

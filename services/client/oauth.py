@@ -18,8 +18,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -177,6 +177,7 @@ class SignIn:
     token: Token | None = None
     timeline: list[Step] = field(default_factory=list)
     next_url: str = ""  # where the user goes next: the authorization URL or device page
+    keep: bool = False  # the user asked to keep it in the workspace (sealed)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -192,6 +193,43 @@ class SignIn:
         self.timeline.append(step)
         del self.timeline[:-100]  # a long session's refreshes: the latest hundred
         return step
+
+    def to_kept(self) -> dict[str, Any]:
+        """What a kept sign-in needs to come back (secrets included: seal it)."""
+        token = self.token
+        return {
+            "agent_url": self.agent_url,
+            "endpoints": list(self.endpoints),
+            "server": asdict(self.server),
+            "grant": self.grant,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scopes": list(self.scopes),
+            "token": asdict(token) if token else None,
+        }
+
+    @classmethod
+    def from_kept(cls, kept: Mapping[str, Any]) -> SignIn:
+        """A sign-in from `to_kept`'s dict; `ValueError` if it is not one."""
+        try:
+            server = dict(kept["server"])
+            for name in ("scopes", "required_scopes", "grants"):
+                server[name] = tuple(server.get(name) or ())
+            token = kept.get("token")
+            return cls(
+                agent_url=str(kept["agent_url"]),
+                endpoints=tuple(kept.get("endpoints") or ()),
+                server=AuthServer(**server),
+                grant=kept["grant"],
+                client_id=str(kept["client_id"]),
+                client_secret=str(kept.get("client_secret", "")),
+                scopes=tuple(kept.get("scopes") or ()),
+                token=Token(**{**token, "scope": tuple(token.get("scope") or ())})
+                if token
+                else None,
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError("not a kept sign-in") from error
 
     # --- the grants ------------------------------------------------------------------
 
@@ -479,6 +517,8 @@ class TokenKeeper:
         self._http: httpx.AsyncClient | None = None
         self._lock = threading.Lock()
         self._refreshing = anyio.Lock()  # one refresh at a time, on the session's loop
+        # Told of each refreshed sign-in (on the loop): a kept one is saved again.
+        self.on_refreshed: Callable[[SignIn], None] | None = None
         credentials.before_request = self.before_request
 
     def put(self, sign_in: SignIn, base: Credentials, http: httpx.AsyncClient) -> None:
@@ -537,6 +577,8 @@ class TokenKeeper:
             except OAuthFailed:
                 return  # on the timeline; the agent's 401 tells the user to sign in again
             self._apply(sign_in)
+            if self.on_refreshed is not None:
+                self.on_refreshed(sign_in)
 
 
 class PendingSignIns:

@@ -38,6 +38,7 @@ __all__ = [
     "CONVERSATION_PARAM",
     "CREDENTIALS",
     "SIGN_INS",
+    "SIGN_INS_TRIED",
     "TOKENS",
     "HISTORY_SHOWN",
     "LINK_FOLLOWED",
@@ -114,6 +115,7 @@ RECORDER: Key[TrafficRecorder] = Key("traffic_recorder")
 CREDENTIALS: Key[OriginCredentials] = Key("origin_credentials")
 TOKENS: Key[TokenKeeper] = Key("oauth_tokens")  # signed-in agents' tokens, refreshed
 SIGN_INS: Key[dict[str, SignIn]] = Key("oauth_sign_ins")  # agent URL -> its latest sign-in
+SIGN_INS_TRIED: Key[set[str]] = Key("oauth_sign_ins_tried")  # agents whose kept one was read
 ALLOW: Key[AllowList] = Key("allow_list")
 SELF_TEST: Key[SelfTest] = Key("health_self_test")
 REPRODUCTION: Key[Reproduction] = Key("health_reproduction")

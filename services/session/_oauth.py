@@ -10,12 +10,15 @@ and takes it too.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import streamlit as st
+from cryptography.fernet import Fernet, InvalidToken
 
 from services.client import resources
 from services.client.auth import Credentials
@@ -38,16 +41,19 @@ from services.session._agents import agent_info, connect, current_agent, workspa
 from services.session._resources import origin_credentials, redactor
 from services.session._runtime import runtime
 from services.session._settings import settings
-from services.session._store import workspace_id
+from services.session._store import store, workspace_id
+from services.store import Store, StoreError
 
 __all__ = [
     "AUTH_PAGE_PATH",
     "begin_sign_in",
+    "can_keep_sign_ins",
     "finish_redirect",
     "oauth_client_defaults",
     "poll_device_sign_in",
     "redirect_uri",
     "refresh_sign_in",
+    "restore_sign_in",
     "sign_in",
     "sign_in_schemes",
     "sign_out",
@@ -55,12 +61,62 @@ __all__ = [
     "token_keeper",
 ]
 
+log = logging.getLogger(__name__)
+
 AUTH_PAGE_PATH = "sign_in"  # the Sign-in page's URL path: where the redirect comes back
 _PENDING = PendingSignIns()  # for every session of this process
 
 
 def token_keeper() -> TokenKeeper:
-    return keys.TOKENS.setdefault(lambda: TokenKeeper(origin_credentials(), redactor()))
+    return keys.TOKENS.setdefault(_new_keeper)
+
+
+def _new_keeper() -> TokenKeeper:
+    keeper = TokenKeeper(origin_credentials(), redactor())
+    kept, owner = store(), workspace_id()
+    sealer = _sealer()
+
+    def save_again(attempt: SignIn) -> None:  # on the loop, after a refresh
+        if attempt.keep and kept is not None and sealer is not None:
+            _save(kept, owner, sealer, attempt)
+
+    keeper.on_refreshed = save_again
+    return keeper
+
+
+def can_keep_sign_ins() -> str:
+    """Why a sign-in cannot be kept in the workspace ("" if it can)."""
+    if not settings().token_encryption_key:
+        return "Set token_encryption_key in secrets to keep sign-ins (encrypted)."
+    if _sealer() is None:
+        return "token_encryption_key in secrets is not a Fernet key: sign-ins are not kept."
+    if store() is None:
+        return "The workspace's database cannot be opened."
+    return ""
+
+
+def restore_sign_in() -> None:
+    """Bring back the sign-in kept for the connected agent, once per session and agent."""
+    entry = current_agent()
+    tried = keys.SIGN_INS_TRIED.setdefault(set)
+    if entry is None or entry.url in tried:
+        return
+    tried.add(entry.url)
+    kept, sealer = store(), _sealer()
+    if kept is None or sealer is None or token_keeper().get(entry.url) is not None:
+        return
+    try:
+        sealed = kept.sign_in(workspace_id(), entry.url)
+        if sealed is None:
+            return
+        attempt = SignIn.from_kept(json.loads(sealer.decrypt(sealed.encode())))
+    except (StoreError, InvalidToken, ValueError):
+        log.warning("a kept sign-in could not be read (another key?): it is ignored")
+        return
+    attempt.keep = True
+    attempt.note(Step("kept", "Sign-in brought back from the workspace", True))
+    keys.SIGN_INS.setdefault(dict)[entry.url] = attempt
+    _signed_in(attempt)
 
 
 def sign_in_schemes() -> list[str]:
@@ -95,7 +151,13 @@ def redirect_uri() -> str:
 
 
 def begin_sign_in(
-    scheme: str, grant: Grant, client_id: str, client_secret: str, scopes: list[str]
+    scheme: str,
+    grant: Grant,
+    client_id: str,
+    client_secret: str,
+    scopes: list[str],
+    *,
+    keep: bool = False,
 ) -> str:
     """Start signing in to the connected agent; returns what the user does next: the
     authorization URL to open (authorization code), the device page (device grant), or
@@ -121,6 +183,7 @@ def begin_sign_in(
         client_secret=client_secret,
         scopes=tuple(scopes),
         timeline=steps,
+        keep=keep and not can_keep_sign_ins(),
     )
     keys.SIGN_INS.setdefault(dict)[entry.url] = attempt
     if not attempt.client_id:
@@ -187,10 +250,17 @@ def refresh_sign_in() -> None:
 
 
 def sign_out() -> None:
+    """Forget the connected agent's token, here and in the workspace."""
     entry = current_agent()
-    if entry is not None:
-        token_keeper().remove(entry.url)
-        keys.SIGN_INS.get_or({}).pop(entry.url, None)
+    if entry is None:
+        return
+    token_keeper().remove(entry.url)
+    keys.SIGN_INS.get_or({}).pop(entry.url, None)
+    if (kept := store()) is not None:
+        try:
+            kept.delete_sign_in(workspace_id(), entry.url)
+        except StoreError as error:
+            raise AppError(str(error)) from error
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -200,7 +270,30 @@ def _signed_in(attempt: SignIn) -> None:
     known = workspace().agents.get(attempt.agent_url)
     base = known.credentials if known else Credentials()
     token_keeper().put(attempt, base, resources.http(runtime()))
+    kept, sealer = store(), _sealer()
+    if attempt.keep and kept is not None and sealer is not None:
+        try:
+            _save(kept, workspace_id(), sealer, attempt)
+        except StoreError:
+            attempt.note(Step("kept", "Keep in the workspace", False, can_keep_sign_ins()))
+        else:
+            attempt.note(Step("kept", "Kept in the workspace, encrypted", True))
     _probe(attempt, "The agent, with the token")
+
+
+def _save(kept: Store, owner: str, sealer: Fernet, attempt: SignIn) -> None:
+    sealed = sealer.encrypt(json.dumps(attempt.to_kept()).encode()).decode()
+    kept.save_sign_in(owner, attempt.agent_url, sealed)
+
+
+def _sealer() -> Fernet | None:
+    key = settings().token_encryption_key
+    if not key:
+        return None
+    try:
+        return Fernet(key.encode())
+    except ValueError:
+        return None
 
 
 def _probe(attempt: SignIn, title: str) -> None:

@@ -16,6 +16,8 @@ environment variable counts as unset.
 - `inspector_max_streams`: streams the inspector keeps per session; 20.
 - `inspector_max_bytes`: bytes it keeps of one stream; 2,000,000.
 - `database_url`: where workspaces are kept; a SQLite file in `data_dir`.
+- `token_encryption_key`: a Fernet key; with it a user may keep an agent sign-in in the
+  workspace, encrypted with it; without it sign-ins last the session only.
 - `data_dir` (environment only): that file's folder; `.a2a-streamlit`.
 - `max_conversations`: conversations one workspace keeps; 500.
 - `max_workspace_mb`: megabytes one workspace keeps; 200.
@@ -71,6 +73,8 @@ class Settings:
     inspector_max_streams: int = DEFAULT_MAX_STREAMS
     inspector_max_bytes: int = DEFAULT_MAX_BYTES
     database_url: str = field(default="", repr=False)
+    # A Fernet key: with it, a user may keep a sign-in in the workspace, encrypted.
+    token_encryption_key: str = field(default="", repr=False)
     data_dir: str = ".a2a-streamlit"
     max_conversations: int = 500
     max_workspace_mb: int = 200
@@ -104,6 +108,10 @@ class Settings:
             inspector_max_bytes=reader.whole("inspector_max_bytes", defaults.inspector_max_bytes),
             database_url=(
                 environ.get("A2A_DATABASE_URL") or str(secrets.get("database_url", ""))
+            ).strip(),
+            token_encryption_key=(
+                environ.get("A2A_TOKEN_ENCRYPTION_KEY")
+                or str(secrets.get("token_encryption_key", ""))
             ).strip(),
             data_dir=environ.get("A2A_DATA_DIR") or defaults.data_dir,
             max_conversations=reader.whole("max_conversations", defaults.max_conversations),

@@ -47,6 +47,7 @@ from services.store.tables import (
     agents,
     conversations,
     shares,
+    sign_ins,
     streams,
     turns,
     workspaces,
@@ -551,7 +552,7 @@ class Store:
         """Delete everything this workspace holds (shares and push configs included)."""
 
         def op(connection: Connection) -> None:
-            for table in (turns, conversations, agents, streams, agent_checks):
+            for table in (turns, conversations, agents, streams, agent_checks, sign_ins):
                 connection.execute(delete(table).where(table.c.workspace_id == workspace_id))
             push_sql.forget_workspace(connection, workspace_id)
             connection.execute(delete(shares).where(shares.c.workspace_id == workspace_id))
@@ -669,6 +670,47 @@ class Store:
                     .limit(CHECK_RUNS_KEPT)
                 )
                 return [row.report for row in rows]
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    # --- sign-ins kept by choice --------------------------------------------------------
+
+    def save_sign_in(self, workspace_id: str, agent_url: str, sealed: str) -> None:
+        """Keep a sign-in, already encrypted by the caller (the store never sees it plain)."""
+        values = {
+            "workspace_id": workspace_id,
+            "agent_url": agent_url[:2048],
+            "sealed": sealed,
+            "updated_at": time.time(),
+        }
+        try:
+            with self._engine.begin() as connection:
+                _upsert(connection, sign_ins, values, ["workspace_id", "agent_url"])
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def sign_in(self, workspace_id: str, agent_url: str) -> str | None:
+        """The sealed sign-in kept for this agent, if any."""
+        try:
+            with self._engine.connect() as connection:
+                return connection.execute(
+                    select(sign_ins.c.sealed).where(
+                        sign_ins.c.workspace_id == workspace_id,
+                        sign_ins.c.agent_url == agent_url[:2048],
+                    )
+                ).scalar()
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def delete_sign_in(self, workspace_id: str, agent_url: str) -> None:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    delete(sign_ins).where(
+                        sign_ins.c.workspace_id == workspace_id,
+                        sign_ins.c.agent_url == agent_url[:2048],
+                    )
+                )
         except SQLAlchemyError as error:
             raise explain(error, self.where) from error
 

@@ -24,6 +24,7 @@ __all__ = [
     "push_configs",
     "push_deliveries",
     "shares",
+    "sign_ins",
     "streams",
     "turns",
     "workspaces",
@@ -150,4 +151,14 @@ agent_checks = Table(
     Column("report", Text, nullable=False),  # the report as JSON, no secrets in it
     Index("a2a_agent_checks_workspace", "workspace_id", "id"),
     sqlite_autoincrement=True,
+)
+
+
+sign_ins = Table(
+    "a2a_sign_ins",
+    metadata,
+    Column("workspace_id", String(100), primary_key=True),
+    Column("agent_url", String(2048), primary_key=True),
+    Column("sealed", Text, nullable=False),  # Fernet-encrypted; the key is in secrets
+    Column("updated_at", Float, nullable=False),
 )
