@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2.rfc6749 import InsecureTransportError, OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -156,11 +157,17 @@ def _authorize(server: DemoAuthorizationServer, request: FormRequest) -> Respons
     except OAuth2Error as error:
         if error.redirect_uri:  # the client and its redirect URI are sound: tell it there
             return server.handle_error_response(request, error)
+        reason = f": {_e(error.description)}" if error.description else ""
         return _page(
             "Authorization request refused",
-            f"<p><b>{_e(error.error)}</b>: {_e(error.description or '')}</p>",
+            f"<p><b>{_e(error.error)}</b>{reason}</p>",
             status_code=error.status_code or 400,
         )
+    if "none" in grant.request.payload.data.get("prompt", "").split():
+        # OpenID Connect Core §3.1.2.1: no page for prompt=none, and no consent is kept.
+        required = ConsentRequiredError(redirect_uri=grant.redirect_uri)
+        required.state = grant.request.payload.state
+        return server.handle_error_response(request, required)
     if request.method == "GET":
         return _consent_page(server, request, grant.request.scope)
     allowed = dict(request.form).get("decision") == "allow"

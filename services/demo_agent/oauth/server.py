@@ -41,7 +41,7 @@ from authlib.oauth2.rfc8628 import (
 )
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import OpenIDCode, UserInfo
-from joserfc.jwk import ECKey, KeySet
+from joserfc.jwk import KeySet, RSAKey
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
@@ -55,7 +55,8 @@ from services.demo_agent.oauth.store import (
 
 __all__ = ["ALGORITHM", "AUTH_METHODS", "GRANT_TYPES", "DemoAuthorizationServer", "FormRequest"]
 
-ALGORITHM = "ES256"  # access and ID tokens; a P-256 key made at start
+# Access and ID tokens; RS256 as OpenID Connect Discovery §3 requires of ID tokens.
+ALGORITHM = "RS256"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 # Where a public client may send its client_id alone; `_DemoClient` says whether it may.
 PUBLIC_AUTH_METHODS = [*AUTH_METHODS, "none"]
@@ -192,9 +193,7 @@ class DemoAuthorizationServer(AuthorizationServer):
         self.user = DemoUser(config.user)
         self.client = _DemoClient(config)
         # A fresh key per start: tokens die with the process, which suits a demo.
-        key = ECKey.generate_key(
-            "P-256", parameters={"use": "sig", "alg": ALGORITHM}, auto_kid=True
-        )
+        key = RSAKey.generate_key(2048, {"use": "sig", "alg": ALGORITHM}, auto_kid=True)
         self.signing_keys = KeySet([key])  # a KeySet puts `kid` in every header
         self.public_jwks = self.signing_keys.as_dict(private=False)
         self.register_token_generator("default", _AccessTokens(self))

@@ -3,7 +3,8 @@
 The agent is the resource server of RFC 9068: it takes `Authorization: Bearer <JWT>`,
 verifies the signature against the authorization server's public keys (joserfc), then the
 type (`at+jwt`, so an ID token signed with the same key is no access token), issuer,
-audience and expiry (with a little leeway for clocks), and last the scope. RFC 6750 §3.1
+audience and expiry (with a second of leeway: issuer and agent share one clock, so it
+only absorbs rounding to whole seconds), and last the scope. RFC 6750 §3.1
 says how to refuse: 401 `invalid_token`, or 403 `insufficient_scope` naming the scope.
 """
 
@@ -20,7 +21,7 @@ from services.demo_agent.auth import REALM, Refusal
 
 __all__ = ["LEEWAY", "AccessTokenCheck"]
 
-LEEWAY = 5  # seconds of clock difference an `exp` or `iat` may be off by
+LEEWAY = 1  # seconds an `exp` may be past (see above)
 
 
 class AccessTokenCheck:
