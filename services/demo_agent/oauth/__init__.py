@@ -6,9 +6,11 @@ OAuth; this package adapts it to Starlette and keeps its state in memory.
 
 - `config`: `DemoOAuth`, the scopes, and `OAuthEndpoints` (the URLs the card names).
 - `store`: codes, device codes, decisions and refresh tokens, bounded, behind a lock.
-- `server`: Authlib's authorization server with the grants: authorization code with
-  PKCE (S256) and OpenID Connect ID tokens, client credentials, refresh token, device
-  code (RFC 8628); RFC 9068 JWT access tokens signed with a key made at start.
+- `grants`: the one client and Authlib's grants: authorization code with PKCE (S256)
+  and OpenID Connect ID tokens, client credentials, refresh token, device code
+  (RFC 8628); RFC 9068 JWT access tokens.
+- `server`: Authlib's authorization server on Starlette, with the store and the
+  signing key made at start.
 - `routes`: the endpoints, the metadata documents (RFC 8414, OpenID Connect
   discovery), the JWKS, and the consent and device pages.
 - `tokens`: `AccessTokenCheck`, how the agent verifies the access tokens it is sent.
@@ -28,8 +30,9 @@ from services.demo_agent.oauth.config import (
     DemoOAuth,
     OAuthEndpoints,
 )
+from services.demo_agent.oauth.grants import ALGORITHM
 from services.demo_agent.oauth.routes import oauth_routes
-from services.demo_agent.oauth.server import ALGORITHM, DemoAuthorizationServer
+from services.demo_agent.oauth.server import DemoAuthorizationServer
 from services.demo_agent.oauth.tokens import AccessTokenCheck
 
 __all__ = [

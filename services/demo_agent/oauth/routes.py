@@ -20,13 +20,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from services.demo_agent.oauth.config import SCOPES
-from services.demo_agent.oauth.server import (
-    ALGORITHM,
-    AUTH_METHODS,
-    GRANT_TYPES,
-    DemoAuthorizationServer,
-    FormRequest,
-)
+from services.demo_agent.oauth.grants import ALGORITHM, AUTH_METHODS, GRANT_TYPES
+from services.demo_agent.oauth.server import DemoAuthorizationServer, FormRequest
 
 __all__ = ["MAX_BODY", "metadata", "oauth_routes"]
 
