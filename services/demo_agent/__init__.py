@@ -5,20 +5,22 @@ and served by uvicorn on 127.0.0.1. The app starts one per process when no agent
 configured (`ensure_demo_agent`); it also runs alone:
 
     python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
-        [--database-url sqlite:///tasks.db]
+        [--oauth [--token-lifetime S]] [--database-url sqlite:///tasks.db]
 
 Besides the chat scenarios it receives files (summarised and echoed back byte for
 byte), returns files and data (a PNG chart, a URL file served at `/files/...`, a JSON
 object), serves an extended card (`GetExtendedAgentCard`), and can require a bearer
-token and/or an API key (`DemoAuth`). With a `database_url` its tasks outlive a restart
-(those a restart cut off end as failed), each visitor's apart from the others'. It sends
-push notifications (a2a-sdk's sender) to public webhooks, and to loopback ones when it is
-bound to loopback itself.
+token and/or an API key (`DemoAuth`), or be its own OAuth 2 / OpenID Connect
+authorization server under `/oauth` and require its JWT access tokens (`DemoOAuth`).
+With a `database_url` its tasks outlive a restart (those a restart cut off end as
+failed), each visitor's apart from the others'. It sends push notifications (a2a-sdk's
+sender) to public webhooks, and to loopback ones when it is bound to loopback itself.
 
 - `scenarios/`: what the agent says, one module per scenario (keywords, skill, handler).
 - `executor`: `DemoAgentExecutor`, the a2a-sdk adapter that hands a message to a scenario.
 - `card`: the public and extended cards and their security schemes.
 - `auth`: `DemoAuth`, the credential check, and the pure-ASGI middleware applying it.
+- `oauth/`: `DemoOAuth`, the authorization server (Authlib) and the access-token check.
 - `visitors`: each app visitor's tasks apart (`VISITOR_HEADER`).
 - `store`: the task store (and push config store) that survives a restart.
 - `push`: the push URL policy and the sender's HTTP client.
@@ -29,6 +31,7 @@ bound to loopback itself.
 from services.demo_agent.app import build_app
 from services.demo_agent.auth import DemoAuth
 from services.demo_agent.card import build_agent_card, build_extended_agent_card
+from services.demo_agent.oauth import DemoOAuth
 from services.demo_agent.scenarios import DemoTiming
 from services.demo_agent.scenarios.chart import chart_png
 from services.demo_agent.scenarios.explain import LONG_ANSWER
@@ -50,6 +53,7 @@ __all__ = [
     "VISITOR_HEADER",
     "DemoAgentServer",
     "DemoAuth",
+    "DemoOAuth",
     "DemoTiming",
     "LoopbackServer",
     "build_agent_card",

@@ -4,7 +4,10 @@ It listens on 127.0.0.1:9999 unless told otherwise (on loopback it may also send
 notifications to loopback webhooks; on any other address, to public ones only):
 
     python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
-        [--database-url sqlite:///tasks.db]
+        [--oauth [--token-lifetime S]] [--database-url sqlite:///tasks.db]
+
+With `--oauth` it is also its own OAuth 2 / OpenID Connect authorization server under
+`/oauth` (client `demo-client`, secret `demo-secret`) and requires its access tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import uvicorn
 
 from services.demo_agent.app import build_app
 from services.demo_agent.auth import API_KEY_HEADER, DemoAuth
+from services.demo_agent.oauth import A2A_SCOPE, DemoOAuth, OAuthEndpoints
 
 __all__ = ["main"]
 
@@ -27,9 +31,26 @@ def main() -> None:
     parser.add_argument("--bearer-token", help="require this bearer token")
     parser.add_argument("--api-key", help=f"require this API key (in {API_KEY_HEADER})")
     parser.add_argument(
+        "--oauth",
+        action="store_true",
+        help="serve an OAuth 2 / OpenID Connect authorization server at /oauth and "
+        f"require its access tokens (scope {A2A_SCOPE})",
+    )
+    parser.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=DemoOAuth.access_token_lifetime,
+        metavar="S",
+        help="with --oauth: access tokens last S seconds (default %(default)s)",
+    )
+    parser.add_argument(
         "--database-url", help="keep tasks in this database (sqlite:///tasks.db) across restarts"
     )
     args = parser.parse_args()
+    if args.oauth and (args.bearer_token or args.api_key):
+        parser.error("--oauth replaces --bearer-token and --api-key; give one or the other")
+    if args.token_lifetime < 1:
+        parser.error("--token-lifetime is a number of seconds, at least 1")
     base_url = f"http://{args.host}:{args.port}"
     auth = (
         DemoAuth(bearer_token=args.bearer_token, api_key=args.api_key)
@@ -39,8 +60,28 @@ def main() -> None:
     print(f"A2A demo agent at {base_url}  (card: {base_url}/.well-known/agent-card.json)")  # noqa: T201
     if auth:
         print("Requests need a credential; the card and /files/... stay public.")  # noqa: T201
-    app = build_app(base_url, auth=auth, database_url=args.database_url)
+    oauth = DemoOAuth(access_token_lifetime=args.token_lifetime) if args.oauth else None
+    if oauth:
+        _print_oauth(oauth, OAuthEndpoints(base_url))
+    app = build_app(base_url, auth=auth, oauth=oauth, database_url=args.database_url)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+def _print_oauth(oauth: DemoOAuth, endpoints: OAuthEndpoints) -> None:
+    # The secret is the public demo default, printed so people can try the flows.
+    lines = [
+        f"OAuth: client id {oauth.client_id}, secret {oauth.client_secret}, "
+        f"scope {A2A_SCOPE}, access tokens last {oauth.access_token_lifetime} s",
+        f"  issuer         {endpoints.issuer}",
+        f"  metadata       {endpoints.metadata}",
+        f"  OpenID config  {endpoints.openid_configuration}",
+        f"  authorize      {endpoints.authorization}",
+        f"  token          {endpoints.token}",
+        f"  device         {endpoints.device_authorization}",
+        f"  approve at     {endpoints.device_verification}",
+        "Requests need an access token; the card, /files/... and /oauth/... stay public.",
+    ]
+    print("\n".join(lines), flush=True)  # noqa: T201
 
 
 if __name__ == "__main__":

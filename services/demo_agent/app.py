@@ -2,8 +2,9 @@
 
 It wires a2a-sdk's request handler to `DemoAgentExecutor`, an in-memory or database task
 store, a push config store beside it and a2a-sdk's push sender (see `push`), the
-per-visitor call context and, with `auth`, the credentials middleware; it also serves a
-few public files at `/files/{name}`.
+per-visitor call context and, with `auth` or `oauth`, the credentials middleware (and,
+with `oauth`, the authorization server under `/oauth`); it also serves a few public
+files at `/files/{name}`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from services.demo_agent.auth import DemoAuth, RequireCredentials
+from services.demo_agent.auth import DemoAuth, RequireCredentials, demo_auth_check
 from services.demo_agent.card import build_agent_card, build_extended_agent_card
 from services.demo_agent.executor import DemoAgentExecutor
+from services.demo_agent.oauth import DemoOAuth, mount_oauth
 from services.demo_agent.push import is_loopback_url, new_push_client, push_url_policy
 from services.demo_agent.scenarios import DemoTiming
 from services.demo_agent.store import PersistentTaskStore
@@ -68,12 +70,16 @@ def build_app(
     *,
     streaming: bool = True,
     auth: DemoAuth | None = None,
+    oauth: DemoOAuth | None = None,
     database_url: str | None = None,
 ) -> Starlette:
     """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
 
     `streaming=False` serves a card without streaming, for clients' polling paths.
     `auth` requires its credentials on everything but the card and `/files/...`.
+    `oauth` instead serves an authorization server under `/oauth` (issuer
+    `{base_url}/oauth`) and requires its JWT access tokens, with scope `a2a:call`, on
+    everything but the card, `/files/...` and the authorization server's own paths.
     `database_url` (`sqlite:///path`, `postgresql+psycopg://...`) keeps tasks, and their
     push configs, in tables `demo_agent_tasks` and `demo_agent_push_configs` of that
     database instead of memory; the app's lifespan opens it (and fails tasks a restart
@@ -83,7 +89,9 @@ def build_app(
     is a loopback address: both servers (`LoopbackServer`, `python -m services.demo_agent`)
     build it from the address they bind, so it says where the agent can be reached from.
     """
-    card = build_agent_card(base_url, auth=auth)
+    if auth and oauth:
+        raise ValueError("build_app takes auth or oauth, not both")
+    card = build_agent_card(base_url, auth=auth, oauth=oauth)
     card.capabilities.streaming = streaming
     persistent = PersistentTaskStore(database_url) if database_url else None
     push_configs = persistent.push_configs if persistent else InMemoryPushNotificationConfigStore()
@@ -103,8 +111,10 @@ def build_app(
         ),
         push_url_validator=policy,
     )
+    mounted = mount_oauth(oauth, base_url) if oauth else None
     routes = [
         *create_agent_card_routes(card),
+        *(mounted.routes if mounted else []),  # exact paths, before the REST mount too
         # Before the REST routes: they mount `/{tenant}` at the root, which would
         # otherwise take `/files/...` for a tenant and answer 404.
         Route("/files/{name}", _public_file, methods=["GET"]),
@@ -117,7 +127,18 @@ def build_app(
     ]
     # Exact paths, so the SDK's `/{tenant}/...` REST mount is never public through them.
     public = {AGENT_CARD_WELL_KNOWN_PATH, *(f"/files/{name}" for name in PUBLIC_FILES)}
-    middleware = [Middleware(RequireCredentials, auth=auth, public=public)] if auth else []
+    middleware = []
+    if auth:
+        middleware = [Middleware(RequireCredentials, check=demo_auth_check(auth), public=public)]
+    elif mounted:
+        middleware = [
+            Middleware(
+                RequireCredentials,
+                check=mounted.check,
+                public=public,
+                open_paths=mounted.open_paths,
+            )
+        ]
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -1,14 +1,17 @@
-"""Credentials the demo agent may require: the check, and the ASGI middleware around it.
+"""Credentials the demo agent may require: the checks, and the ASGI middleware around them.
 
-As in Starlette, the check (`check_credentials`, plain data in, plain data out) is apart
-from the wrapper that applies it (`RequireCredentials`). The wrapper is pure ASGI, not a
-`BaseHTTPMiddleware`, so the agent's Server-Sent Events stream through untouched.
+As in Starlette, a check (plain data in, plain data out) is apart from the wrapper that
+applies it (`RequireCredentials`). A check takes the request's headers and returns the
+caller's user name or the `Refusal` to send: `demo_auth_check` for `DemoAuth` (a fixed
+bearer token or API key, via `check_credentials`), and `oauth.AccessTokenCheck` for
+`DemoOAuth` (JWT access tokens). The wrapper is pure ASGI, not a `BaseHTTPMiddleware`,
+so the agent's Server-Sent Events stream through untouched.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from starlette.authentication import AuthCredentials, SimpleUser
@@ -16,10 +19,21 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["API_KEY_HEADER", "DemoAuth", "Refusal", "RequireCredentials", "check_credentials"]
+__all__ = [
+    "API_KEY_HEADER",
+    "DEMO_USER",
+    "REALM",
+    "CredentialCheck",
+    "DemoAuth",
+    "Refusal",
+    "RequireCredentials",
+    "check_credentials",
+    "demo_auth_check",
+]
 
 API_KEY_HEADER = "X-API-Key"
-_REALM = "A2A Demo Agent"
+REALM = "A2A Demo Agent"
+DEMO_USER = "demo-user"  # every DemoAuth credential stands for this one user
 
 
 @dataclass(frozen=True)
@@ -39,10 +53,25 @@ class DemoAuth:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a request's credentials were refused, as a 401 tells it."""
+    """Why a request's credentials were refused, as a 401 (or 403) tells it."""
 
-    error: str  # "missing credentials" or "invalid credentials"
+    error: str  # "missing credentials", "invalid credentials", or an RFC 6750 code
     challenge: str  # the WWW-Authenticate value: one challenge per configured scheme
+    status_code: int = 401  # 403 for a valid token without the scope (RFC 6750 §3.1)
+    description: str = ""  # a sentence for people, sent as `error_description` if set
+
+
+# The caller's user name if the headers carry an acceptable credential, else why not.
+CredentialCheck = Callable[[Headers], str | Refusal]
+
+
+def demo_auth_check(auth: DemoAuth) -> CredentialCheck:
+    """The check `RequireCredentials` applies for `auth`: `check_credentials`, as one user."""
+
+    def check(headers: Headers) -> str | Refusal:
+        return check_credentials(auth, headers) or DEMO_USER
+
+    return check
 
 
 def check_credentials(auth: DemoAuth, headers: Headers) -> Refusal | None:
@@ -74,43 +103,57 @@ def _challenge(auth: DemoAuth, *, invalid_bearer: bool) -> str:
     challenges = []
     if auth.bearer_token:
         error = ', error="invalid_token"' if invalid_bearer else ""
-        challenges.append(f'Bearer realm="{_REALM}"{error}')
+        challenges.append(f'Bearer realm="{REALM}"{error}')
     if auth.api_key:
-        challenges.append(f'ApiKey realm="{_REALM}", header="{API_KEY_HEADER}"')
+        challenges.append(f'ApiKey realm="{REALM}", header="{API_KEY_HEADER}"')
     return ", ".join(challenges)
 
 
 class RequireCredentials:
-    """ASGI middleware: every HTTP request needs a valid credential, except public ones.
+    """ASGI middleware: every HTTP request needs a credential `check` accepts, except
+    public ones.
 
     Public: GET/HEAD of the exact paths in `public` (the app passes its card and its
-    files, so the SDK's `/{tenant}/...` REST mount cannot be reached through them).
-    Anything else without a credential `check_credentials` accepts gets 401, a JSON
-    `{"error": ...}` and a `WWW-Authenticate` challenge per configured scheme.
+    files, so the SDK's `/{tenant}/...` REST mount cannot be reached through them), and
+    any method on the exact paths in `open_paths` (the authorization server's, which
+    take POSTs before anyone holds a token). Anything else gets the check's refusal: a
+    JSON `{"error": ...}` and a `WWW-Authenticate` challenge.
     """
 
-    def __init__(self, app: ASGIApp, auth: DemoAuth, public: Collection[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        check: CredentialCheck,
+        public: Collection[str],
+        open_paths: Collection[str] = (),
+    ) -> None:
         self.app = app
-        self.auth = auth
+        self.check = check
         self.public = frozenset(public)
+        self.open_paths = frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (
-            scope["method"] in ("GET", "HEAD") and scope["path"] in self.public
+        if (
+            scope["type"] != "http"
+            or scope["path"] in self.open_paths
+            or (scope["method"] in ("GET", "HEAD") and scope["path"] in self.public)
         ):
             await self.app(scope, receive, send)
             return
-        refusal = check_credentials(self.auth, Headers(scope=scope))
-        if refusal is None:
-            # A user in the scope makes the SDK's call context authenticated; every
-            # credential maps to the same user, so all callers share one task list.
-            scope["user"] = SimpleUser("demo-user")
+        outcome = self.check(Headers(scope=scope))
+        if isinstance(outcome, str):
+            # A user in the scope makes the SDK's call context authenticated. The SDK
+            # keeps each user's tasks apart: callers as the same user share a list.
+            scope["user"] = SimpleUser(outcome)
             scope["auth"] = AuthCredentials(["authenticated"])
             await self.app(scope, receive, send)
             return
+        body = {"error": outcome.error}
+        if outcome.description:
+            body["error_description"] = outcome.description
         response = JSONResponse(
-            {"error": refusal.error},
-            status_code=401,
-            headers={"WWW-Authenticate": refusal.challenge},
+            body,
+            status_code=outcome.status_code,
+            headers={"WWW-Authenticate": outcome.challenge},
         )
         await response(scope, receive, send)

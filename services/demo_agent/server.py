@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from services.demo_agent.app import build_app
 from services.demo_agent.auth import DemoAuth
+from services.demo_agent.oauth import DemoOAuth
 from services.demo_agent.scenarios import DemoTiming
 from services.runtime import name_native_thread
 
@@ -104,7 +105,11 @@ class LoopbackServer:
 
 
 class DemoAgentServer(LoopbackServer):
-    """The demo agent on 127.0.0.1 (a free port unless `port` is given)."""
+    """The demo agent on 127.0.0.1 (a free port unless `port` is given).
+
+    `auth` or `oauth` as in `build_app`: with `oauth` the agent carries its own
+    authorization server at `{url}/oauth` and requires its tokens.
+    """
 
     def __init__(
         self,
@@ -113,11 +118,17 @@ class DemoAgentServer(LoopbackServer):
         timing: DemoTiming | None = None,
         streaming: bool = True,
         auth: DemoAuth | None = None,
+        oauth: DemoOAuth | None = None,
         database_url: str | None = None,
     ) -> None:
         super().__init__(
             lambda url: build_app(
-                url, timing, streaming=streaming, auth=auth, database_url=database_url
+                url,
+                timing,
+                streaming=streaming,
+                auth=auth,
+                oauth=oauth,
+                database_url=database_url,
             ),
             port=port,
             thread_name=_THREAD_NAME,
