@@ -142,9 +142,12 @@ class Token:
         return None if self.expires_at is None else self.expires_at - (now or time.time())
 
     def due(self, now: float | None = None) -> bool:
-        """Whether it is time to refresh: within REFRESH_LEEWAY of expiry, or past it."""
+        """Whether it is time to refresh: within REFRESH_LEEWAY of expiry (a tenth of
+        the lifetime for a short-lived token), or past it."""
         left = self.expires_in(now)
-        return left is not None and left <= REFRESH_LEEWAY
+        if left is None or self.expires_at is None:
+            return False
+        return left <= min(REFRESH_LEEWAY, (self.expires_at - self.issued_at) / 10)
 
 
 @dataclass(frozen=True)
