@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from services.agent_check.doctor import diagnose
 from services.agent_check.model import AgentCheckReport
 from services.agent_check.protocol import run_protocol_checks
+from services.client.tls import ClientCertificate
 from services.inspector.capture import TrafficRecorder
 
 __all__ = ["DOCTOR_TIMEOUT", "run_agent_check"]
@@ -25,6 +26,7 @@ def run_agent_check(
     verify: bool | str = True,
     recorder: TrafficRecorder | None = None,
     report: AgentCheckReport | None = None,
+    client_certificate: ClientCertificate | None = None,
 ) -> AgentCheckReport:
     """The doctor's checks, then the protocol checks unless a doctor check failed.
 
@@ -36,6 +38,8 @@ def run_agent_check(
             session's, so a finding links to its exchange in the inspector).
         report: the report to fill as the checks are made (a page watching the run reads
             it from another thread); a new one if None.
+        client_certificate: presented to the agent's origin (and its endpoints on the same
+            host) for mutual TLS.
     """
     report = diagnose(
         url,
@@ -44,6 +48,7 @@ def run_agent_check(
         verify=verify,
         binding=binding,
         report=report,
+        client_certificate=client_certificate,
     )
     if not report.reachable or any(check.status == "fail" for check in report.checks):
         return report
@@ -55,4 +60,5 @@ def run_agent_check(
         timeout=timeout,
         message=message,
         recorder=recorder,
+        client_certificate=client_certificate,
     )

@@ -86,6 +86,11 @@ class ClientCertificate:
             AppError: one sentence naming the agent and what to fix.
         """
         cert_name, key_name, ca_name = names
+        if not cert.strip() and not key.strip():
+            raise AppError(
+                f"The {ca_name} for {agent} is used with a client certificate only: set "
+                f"{cert_name} and {key_name} too, or trust that CA system-wide (SSL_CERT_FILE)."
+            )
         if bool(cert.strip()) != bool(key.strip()):
             given, missing = (cert_name, key_name) if cert.strip() else (key_name, cert_name)
             raise AppError(

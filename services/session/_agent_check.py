@@ -9,10 +9,11 @@ import threading
 from dataclasses import dataclass, field
 
 from services.agent_check import AgentCheckReport, run_agent_check
+from services.client.tls import ClientCertificate
 from services.errors import AppError
 from services.session import _keys as keys
 from services.session._agents import agent_url, current_agent
-from services.session._resources import recorder
+from services.session._resources import client_certificates, recorder
 from services.session._store import store, workspace_id
 from services.store import Store, StoreError
 
@@ -59,6 +60,9 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
     # Everything the worker needs, read now: it must not touch Streamlit.
     url, binding = agent_url(), entry.binding
     headers = dict(entry.credentials.header_items()) if entry.credentials else {}
+    certificate = client_certificates().get(url)
+    if not isinstance(certificate, ClientCertificate):
+        certificate = None
     kept, workspace, traffic = store(), workspace_id(), recorder()
 
     def work() -> None:
@@ -67,6 +71,7 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
                 url,
                 binding=binding,
                 headers=headers,
+                client_certificate=certificate,
                 timeout=RUN_BUDGET,
                 message=message.strip() or "ping",
                 recorder=traffic,  # a finding's exchange opens in this session's inspector

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from services.agent_check import AgentCheckReport
     from services.client.allowlist import AllowList
     from services.client.auth import OriginCredentials
+    from services.client.tls import ClientCertificate, OriginCertificates
     from services.errors import AppError, InvalidUrl
     from services.health import Reproduction, SelfTest
     from services.inspector.capture import TrafficRecorder
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ALLOW",
     "BAD_URLS",
+    "CERTIFICATES",
+    "CLIENT_CERTIFICATES",
     "CONNECT_ERROR",
     "CONVERSATION_PARAM",
     "CREDENTIALS",
@@ -109,6 +112,8 @@ REBUILDS: Key[int] = Key("runtime_rebuilds")
 REDACTOR: Key[Redactor] = Key("redactor")
 RECORDER: Key[TrafficRecorder] = Key("traffic_recorder")
 CREDENTIALS: Key[OriginCredentials] = Key("origin_credentials")
+CERTIFICATES: Key[OriginCertificates] = Key("origin_certificates")
+CLIENT_CERTIFICATES: Key[dict[str, ClientCertificate | AppError]] = Key("client_certificates")
 ALLOW: Key[AllowList] = Key("allow_list")
 SELF_TEST: Key[SelfTest] = Key("health_self_test")
 REPRODUCTION: Key[Reproduction] = Key("health_reproduction")
