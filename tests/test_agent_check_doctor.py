@@ -238,6 +238,7 @@ def test_an_agent_that_wants_a_bearer_token_says_so():
 
 # --- TLS ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [

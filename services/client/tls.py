@@ -171,7 +171,7 @@ def _pem_or_file(value: str, name: str, agent: str) -> str:
         return text
     try:
         with Path(text).expanduser().open("rb") as file:
-            return file.read(_MAX_PEM_BYTES).decode("utf-8", "replace")
+            return file.read(_MAX_PEM_BYTES).decode("utf-8", "replace").strip()
     except (OSError, ValueError) as error:
         why = error.strerror if isinstance(error, OSError) and error.strerror else "unreadable"
         # The value itself is never echoed: it may be a key pasted without its header.
