@@ -111,6 +111,17 @@ def test_without_a_certificate_the_connect_says_one_is_needed(mtls_agent: Agent,
     )
 
 
+def test_removing_a_certificate_closes_its_connections(mtls_agent: Agent, trust_test_ca):
+    with session() as runtime:
+        resources.certificates(runtime).set(mtls_agent.url, mtls_agent.certificate())
+        agent.connect(runtime, mtls_agent.url)
+        assert resources.pool_counts(runtime)[0] >= 1
+        resources.certificates(runtime).set(mtls_agent.url, None)  # from the script thread
+        with pytest.raises(ClientCertificateNeeded):
+            agent.connect(runtime, mtls_agent.url)
+        assert resources.pool_counts(runtime) == (0, 0)  # the certificate's pool is closed
+
+
 def test_a_certificate_from_another_ca_is_refused_in_one_sentence(mtls_agent: Agent):
     certificates = OriginCertificates()
     certificates.set(mtls_agent.url, mtls_agent.certificate(stranger=True))

@@ -247,16 +247,15 @@ class OriginTransports(httpx.AsyncBaseTransport):
         target = origin(url)
         certificate = self.certificates.get(url)
         current = self._by_origin.get(target)
+        stale = None
         if current is not None and current[0] is not certificate:
-            del self._by_origin[target]
-            await current[1].aclose()
-            current = None
-        if certificate is None:
-            return None, self._default
-        if current is None:
+            stale, current = self._by_origin.pop(target)[1], None
+        if certificate is not None and current is None:
             current = (certificate, httpx.AsyncHTTPTransport(verify=certificate.ssl_context()))
             self._by_origin[target] = current
-        return current
+        if stale is not None:  # after the swap: a request meanwhile finds the new one
+            await stale.aclose()
+        return current if current is not None else (None, self._default)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         certificate, transport = await self._transport_for(request.url)
