@@ -20,6 +20,7 @@ __all__ = [
     "AgentTimeout",
     "AgentUnreachable",
     "AppError",
+    "ClientCertificateNeeded",
     "InvalidCard",
     "InvalidUrl",
     "NotAllowed",
@@ -71,6 +72,11 @@ class AgentTimeout(AppError):
     """The agent took longer than the configured timeout."""
 
 
+class ClientCertificateNeeded(AppError):
+    """The agent asks for a client certificate (mutual TLS) it did not get, or refused
+    the one it got (raised by the client's transport, which can tell)."""
+
+
 def _causes(error: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = error
@@ -102,6 +108,10 @@ def translate_errors(url: str, *, streaming: bool = False) -> Iterator[None]:
 def translate(error: Exception, url: str, *, streaming: bool = False) -> AppError:
     """The project's error for an httpx / a2a-sdk exception (raise it `from error`)."""
     detail = _detail(error)
+    # A layer below already said what went wrong (the TLS transport, say): keep it.
+    known = _first(error, AppError)
+    if isinstance(known, AppError):
+        return type(known)(known.message, detail=detail)
     if _first(error, httpx.ConnectError) or _first(error, httpx.ConnectTimeout):
         return AgentUnreachable(
             f"Could not reach the agent at {url}. Check that it is running and the URL is right.",

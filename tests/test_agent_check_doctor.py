@@ -4,25 +4,15 @@ made for each test (self-signed, expired, for another host, and a good one)."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import socket
 import subprocess
 import sys
-import threading
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import uvicorn
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,8 +20,9 @@ from starlette.routing import Route
 
 from services.agent_check import AgentCheckReport
 from services.agent_check.doctor import diagnose
-from services.demo_agent import DemoAgentServer, DemoAuth, LoopbackServer, build_app
+from services.demo_agent import DemoAgentServer, DemoAuth, LoopbackServer
 from tests.agents import bad_card_app, html_app, not_found_app
+from tests.certificates import https_demo_agent, make_certificates
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "tok-doctor-4471"
@@ -246,102 +237,6 @@ def test_an_agent_that_wants_a_bearer_token_says_so():
 
 
 # --- TLS ---------------------------------------------------------------------------------
-
-DAY = datetime.timedelta(days=1)
-
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _certificate(
-    subject_key: ec.EllipticCurvePrivateKey,
-    subject: str,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    issuer: str,
-    *,
-    sans: list[x509.GeneralName],
-    ca: bool = False,
-    expired: bool = False,
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    start, end = (now - 30 * DAY, now - DAY) if expired else (now - DAY, now + 30 * DAY)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(subject_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-LOOPBACK = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-
-
-def _pem(path: Path, cert: x509.Certificate) -> Path:
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return path
-
-
-def make_certificates(tmp: Path, kind: str) -> tuple[Path, Path, Path]:
-    """(certificate, key, CA bundle) for `kind`: good, expired, self-signed, other-host."""
-    ca_key, leaf_key = _key(), _key()
-    ca = _certificate(ca_key, "Doctor Test CA", ca_key, "Doctor Test CA", sans=[], ca=True)
-    if kind == "self-signed":
-        leaf = _certificate(leaf_key, "127.0.0.1", leaf_key, "127.0.0.1", sans=LOOPBACK)
-    else:
-        sans = [x509.DNSName("agent.example")] if kind == "other-host" else LOOPBACK
-        leaf = _certificate(
-            leaf_key, "agent", ca_key, "Doctor Test CA", sans=sans, expired=kind == "expired"
-        )
-    key = tmp / "key.pem"
-    key.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return _pem(tmp / "cert.pem", leaf), key, _pem(tmp / "ca.pem", ca)
-
-
-@contextmanager
-def https_demo_agent(cert: Path, key: Path) -> Iterator[str]:
-    """The demo agent over https on 127.0.0.1, on its own uvicorn thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"https://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        build_app(url),
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
-        log_config=None,
-        log_level="critical",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "https server did not start"
-            time.sleep(0.01)
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
 
 
 @pytest.mark.parametrize(

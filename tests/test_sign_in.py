@@ -18,8 +18,9 @@ from streamlit.testing.v1 import AppTest
 from services.agent_check.cli import main as agent_check
 from services.client import resources
 from services.client.agent import connect
-from services.client.auth import OriginCredentials
+from services.client.auth import Credentials, OriginCredentials
 from services.client.oauth import (
+    AuthServer,
     OAuthFailed,
     SignIn,
     Token,
@@ -99,7 +100,9 @@ def session() -> Iterator[Session]:
 
 def shown(sign_in: SignIn) -> str:
     """Everything the timeline would show, as text."""
-    return json.dumps([(s.title, s.sentence, dict(s.detail)) for s in sign_in.timeline], default=str)
+    return json.dumps(
+        [(s.title, s.sentence, dict(s.detail)) for s in sign_in.timeline], default=str
+    )
 
 
 def approve(url: str, authorization_url: str, decision: str = "allow") -> str:
@@ -125,7 +128,9 @@ def test_client_credentials_from_the_card_and_the_agent_accepts_the_token(agent,
     assert before.ok and before.detail["status"] == 401  # the card said a token is needed
 
     token = session.call(sign_in.aclient_credentials, session.http)
-    session.keeper.put(sign_in, session.credentials._by_origin.get(("", "", None)) or _none(), session.http)  # noqa: SLF001
+    session.keeper.put(
+        sign_in, session.credentials._by_origin.get(("", "", None)) or Credentials(), session.http
+    )  # noqa: SLF001
     after = session.probe(sign_in, "after")
     assert after.ok and after.detail["status"] != 401, after
     assert after.sentence.startswith("The agent accepted the token")
@@ -140,12 +145,6 @@ def test_client_credentials_from_the_card_and_the_agent_accepts_the_token(agent,
         assert secret not in repr(sign_in)
 
 
-def _none() -> Any:
-    from services.client.auth import Credentials
-
-    return Credentials()
-
-
 def test_authorization_code_with_pkce_comes_back_and_checks_state(agent, session):
     sign_in = session.sign_in(agent.url, "oauth2", "authorization_code", client_secret="")
     url = sign_in.authorization_url(REDIRECT_URI)
@@ -158,7 +157,7 @@ def test_authorization_code_with_pkce_comes_back_and_checks_state(agent, session
 
     token = session.call(sign_in.acomplete_redirect, session.http, location)
     assert token.refresh_token and "a2a:call" in token.scope
-    session.keeper.put(sign_in, _none(), session.http)
+    session.keeper.put(sign_in, Credentials(), session.http)
     assert session.probe(sign_in, "after").detail["status"] != 401
     assert sign_in.code_verifier not in shown(sign_in)
 
@@ -186,7 +185,7 @@ def test_a_token_about_to_expire_is_refreshed_before_the_next_request(short_live
     sign_in = session.sign_in(short_lived.url, "oauth2", "authorization_code", client_secret="")
     location = approve(short_lived.url, sign_in.authorization_url(REDIRECT_URI))
     first = session.call(sign_in.acomplete_redirect, session.http, location)
-    session.keeper.put(sign_in, _none(), session.http)
+    session.keeper.put(sign_in, Credentials(), session.http)
     time.sleep(2.2)  # the two-second token has expired
     after = session.probe(sign_in, "after expiry")
     assert after.detail["status"] != 401, after  # refreshed on the way out
@@ -222,7 +221,7 @@ def test_a_token_without_the_scope_says_so_and_the_agent_refuses_it(agent, sessi
     assert not claims.ok and "lacks the scope the agent's card requires (a2a:call)" in (
         claims.sentence
     )
-    session.keeper.put(sign_in, _none(), session.http)
+    session.keeper.put(sign_in, Credentials(), session.http)
     refused = session.probe(sign_in, "after")
     assert refused.detail["status"] == 403
     assert refused.sentence == (
@@ -280,9 +279,7 @@ def test_clock_skew_is_named():
     assert any("had expired when it arrived" in f for f in expired), expired
 
 
-def _server() -> Any:
-    from services.client.oauth import AuthServer
-
+def _server() -> AuthServer:
     return AuthServer(scheme="s", kind="oauth2", required_scopes=("a2a:call",))
 
 

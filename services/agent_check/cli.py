@@ -3,7 +3,8 @@
 It runs the connection doctor (and, when that passes, the protocol checks if they are
 installed), prints a table for people, writes JSON and JUnit XML for machines, and exits
 0 when every MUST check holds, 1 when one fails, 2 when the agent cannot be reached.
-Credentials given with `--token` or `--header` are sent, never printed.
+Credentials given with `--token` or `--header` are sent, never printed; a client
+certificate (`--client-cert`, `--client-key`, `--ca-cert`) is presented for mutual TLS.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import TextIO
 from services.agent_check.doctor import BINDING_NAMES
 from services.agent_check.model import AgentCheckReport
 from services.agent_check.run import run_agent_check
+from services.client.tls import ClientCertificate
+from services.errors import AppError
 
 __all__ = [
     "EXIT_MUST_FAILED",
@@ -64,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     parser.add_argument(
+        "--client-cert", metavar="FILE", help="a PEM client certificate, for mutual TLS"
+    )
+    parser.add_argument("--client-key", metavar="FILE", help="its PEM private key")
+    parser.add_argument(
+        "--ca-cert", metavar="FILE", help="the PEM CA to trust for the agent's certificate"
+    )
+    parser.add_argument(
         "--message", default=DEFAULT_MESSAGE, help="the text the protocol checks send"
     )
     return parser
@@ -80,6 +90,23 @@ def _headers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[
     if args.token:
         headers["Authorization"] = f"Bearer {args.token}"
     return headers
+
+
+def _client_certificate(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> ClientCertificate | None:
+    if not (args.client_cert or args.client_key):
+        return None
+    try:
+        return ClientCertificate.load(
+            args.client_cert or "",
+            args.client_key or "",
+            args.ca_cert or "",
+            agent="the agent check",
+            names=("--client-cert", "--client-key", "--ca-cert"),
+        )
+    except AppError as error:
+        parser.error(str(error))
 
 
 def render_table(report: AgentCheckReport) -> str:
@@ -140,11 +167,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     headers = _headers(args, parser)
+    certificate = _client_certificate(args, parser)
+    verify: bool | str = not args.insecure
+    if args.ca_cert and not args.insecure:
+        verify = args.ca_cert  # the doctor checks the agent's certificate against it
     report = run_agent_check(
         args.url,
         headers=headers,
+        client_certificate=certificate,
         timeout=args.timeout,
-        verify=not args.insecure,
+        verify=verify,
         binding=BINDING_NAMES.get(args.binding or "", ""),
         message=args.message,
         client_id=args.client_id,

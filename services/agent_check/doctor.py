@@ -30,6 +30,7 @@ from google.protobuf.json_format import ParseError
 
 from services.agent_check.model import AgentCheckReport, Check, Level, Status
 from services.client.agent import CARD_MAX_BYTES, CARD_PATHS
+from services.client.tls import ClientCertificate, certificate_refusal
 from services.errors import InvalidUrl
 from services.formats import FileRejected, load_json
 from services.inspector.card_check import check_card
@@ -90,6 +91,7 @@ class _Run:
     chosen_binding: str = ""
     version: str = ""
     probe: httpx.Response | None = None  # the endpoint's answer to a harmless request
+    certificate: ClientCertificate | None = None  # presented to the agent (mutual TLS)
 
     def record(self, step: _Step, status: Status, message: str) -> None:
         self.report.checks.append(
@@ -109,6 +111,7 @@ def diagnose(
     verify: bool | str = True,
     binding: str = "",
     report: AgentCheckReport | None = None,
+    client_certificate: ClientCertificate | None = None,
 ) -> AgentCheckReport:
     """Check each step from `url` to a usable agent; stop at the first failure.
 
@@ -119,8 +122,10 @@ def diagnose(
         binding: "JSONRPC" or "HTTP+JSON" to check only that interface; else either.
         report: the report to fill, check by check (a page watching a run reads it);
             a new one if None.
+        client_certificate: presented to the agent for mutual TLS (`--client-cert`).
     """
     run = _Run(url, dict(headers or {}), timeout, verify, binding, report or AgentCheckReport())
+    run.certificate = client_certificate
     run.report.agent = {"url": shorten(url)}
     for position, step in enumerate(_STEPS):
         try:
@@ -200,14 +205,36 @@ def _check_tcp(run: _Run, step: _Step) -> None:
     ) from (errors[0] if errors else None)
 
 
-def _tls_context(verify: bool | str) -> ssl.SSLContext:
+def _tls_context(verify: bool | str, certificate: ClientCertificate | None) -> ssl.SSLContext:
     if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
-    context = ssl.create_default_context()
-    if not verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+        context = ssl.create_default_context(cafile=verify)
+    else:
+        context = ssl.create_default_context()
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+    if certificate is not None:
+        certificate.load_into(context)
     return context
+
+
+def _refused_certificate(run: _Run) -> str:
+    """One sentence if the agent wants a client certificate it did not get, or refused
+    the one given (mutual TLS); else "". Servers often just close the connection, so
+    `certificate_refusal` watches a handshake of its own for the server's request."""
+    context = _tls_context(run.verify, run.certificate)
+    refusal = certificate_refusal(run.host, run.port, context, timeout=run.timeout)
+    if refusal is None:
+        return ""
+    if run.certificate is None:
+        return (
+            "The agent asks for a client certificate (mutual TLS): pass --client-cert "
+            "and --client-key."
+        )
+    return (
+        f"The agent refused the client certificate given: {refusal}; check --client-cert "
+        "and --client-key, and that the agent trusts their issuer."
+    )
 
 
 def _check_tls(run: _Run, step: _Step) -> None:
@@ -222,7 +249,7 @@ def _check_tls(run: _Run, step: _Step) -> None:
                 f"so {run.host} sees credentials and messages unencrypted.",
             )
         return
-    context = _tls_context(run.verify)
+    context = _tls_context(run.verify, run.certificate)
     try:
         with (
             socket.create_connection((run.host, run.port), timeout=run.timeout) as sock,
@@ -237,7 +264,12 @@ def _check_tls(run: _Run, step: _Step) -> None:
             step, f"{run.host} is not trusted: {reason}; fix the certificate or pass --insecure."
         ) from error
     except (ssl.SSLError, OSError) as error:
-        raise run.fail(step, f"The TLS handshake with {run.host} failed ({error}).") from error
+        message = (
+            _refused_certificate(run) or f"The TLS handshake with {run.host} failed ({error})."
+        )
+        raise run.fail(step, message) from error
+    if refused := _refused_certificate(run):
+        raise run.fail(step, refused)
     if run.verify is False:
         run.record(
             step, "warn", f"{version} works, but the certificate was not checked (--insecure)."
@@ -253,7 +285,7 @@ def _card_urls(url: str) -> list[str]:
 
 
 def _client(run: _Run) -> httpx.Client:
-    verify: ssl.SSLContext | bool = _tls_context(run.verify) if run.verify is not False else False
+    verify = _tls_context(run.verify, run.certificate)  # verify=False: it checks nothing
     return httpx.Client(
         headers=run.headers, timeout=run.timeout, verify=verify, follow_redirects=True
     )

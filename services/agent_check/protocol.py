@@ -49,6 +49,7 @@ from services.agent_check.model import AgentCheckReport, Check, Level, Status
 from services.client import resources
 from services.client.agent import SendOptions, aresolve_card
 from services.client.auth import Credentials, OriginCredentials
+from services.client.tls import ClientCertificate, OriginCertificates
 from services.errors import AppError, translate
 from services.inspector.capture import StreamRecord, TrafficRecorder, capturing
 from services.inspector.card_check.checker import card_version
@@ -662,6 +663,9 @@ async def _arun(
     if credentials is not None and given is not None:
         for interface in card.supported_interfaces:  # endpoints may sit on other origins
             credentials.set(interface.url, given)
+    # A certificate follows the card to its endpoints on the agent's own host only (tls).
+    endpoints = [interface.url for interface in card.supported_interfaces]
+    (await resources.acertificates(runtime)).follow_card(url, endpoints)
     run = _Run(
         report,
         url,
@@ -716,6 +720,7 @@ def run_protocol_checks(
     message: str = "ping",
     max_requests: int = 40,
     recorder: TrafficRecorder | None = None,
+    client_certificate: ClientCertificate | None = None,
 ) -> AgentCheckReport:
     """Call each A2A operation the agent's card promises; append a `Check` per rule.
 
@@ -726,6 +731,8 @@ def run_protocol_checks(
         message: the text sent where a message is needed.
         max_requests: the most HTTP requests the run makes; later checks are skipped.
         recorder: keeps the exchanges each check's `stream_id` names (a fresh one if None).
+        client_certificate: presented to the agent's origin, and to its endpoints on the
+            same host, for mutual TLS.
     """
     recorder = recorder or TrafficRecorder()
     credentials: OriginCredentials | None = None
@@ -736,8 +743,15 @@ def run_protocol_checks(
         recorder.redactor.add(given.secret_values)
         credentials = OriginCredentials()
         credentials.set(url, given)
+    certificates = OriginCertificates()
+    if client_certificate is not None:
+        recorder.redactor.add(client_certificate.secret_values)
+        certificates.set(url, client_certificate)
     runtime = resources.configure(
-        SessionRuntime(label="agent-check"), recorder=recorder, auth=credentials
+        SessionRuntime(label="agent-check"),
+        recorder=recorder,
+        auth=credentials,
+        certificates=certificates,
     )
     try:
         return runtime.call(

@@ -9,6 +9,7 @@ from services.agent_check.doctor import diagnose
 from services.agent_check.model import AgentCheckReport
 from services.agent_check.oauth import client_credentials_token
 from services.agent_check.protocol import run_protocol_checks
+from services.client.tls import ClientCertificate
 from services.inspector.capture import TrafficRecorder
 
 __all__ = ["DOCTOR_TIMEOUT", "run_agent_check"]
@@ -28,6 +29,7 @@ def run_agent_check(
     report: AgentCheckReport | None = None,
     client_id: str = "",
     client_secret: str = "",
+    client_certificate: ClientCertificate | None = None,
 ) -> AgentCheckReport:
     """The doctor's checks, then the protocol checks unless a doctor check failed.
 
@@ -41,6 +43,8 @@ def run_agent_check(
             it from another thread); a new one if None.
         client_id, client_secret: sign in with the client credentials grant of the card's
             OAuth 2 / OpenID Connect scheme first, and send the token it gives.
+        client_certificate: presented to the agent's origin (and its endpoints on the same
+            host) for mutual TLS.
     """
     if client_id:
         token, signed_in = client_credentials_token(url, client_id, client_secret)
@@ -55,6 +59,7 @@ def run_agent_check(
         verify=verify,
         binding=binding,
         report=report,
+        client_certificate=client_certificate,
     )
     if not report.reachable or any(check.status == "fail" for check in report.checks):
         return report
@@ -66,4 +71,5 @@ def run_agent_check(
         timeout=timeout,
         message=message,
         recorder=recorder,
+        client_certificate=client_certificate,
     )

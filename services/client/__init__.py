@@ -6,6 +6,7 @@
 - `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
 - `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
+- `tls`: client certificates (mutual TLS), each presented to its own agent's origin only.
 - `allowlist`: which agent URLs a deployment may contact.
 - `uploads`: which files an agent accepts.
 
@@ -13,6 +14,6 @@ It runs on `services.runtime` and records through `services.inspector.capture`; 
 nothing of Streamlit.
 """
 
-from services.client import agent, allowlist, auth, push, resources, tasks, uploads
+from services.client import agent, allowlist, auth, push, resources, tasks, tls, uploads
 
-__all__ = ["agent", "allowlist", "auth", "push", "resources", "tasks", "uploads"]
+__all__ = ["agent", "allowlist", "auth", "push", "resources", "tasks", "tls", "uploads"]

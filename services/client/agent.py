@@ -243,6 +243,9 @@ async def aconnect(
     """
     http = await resources.ahttp(runtime)
     card, card_url, raw = await aresolve_card(http, url)
+    # Before any call to an endpoint: its certificate, if it is on the agent's host (tls).
+    endpoints = [i.url for i in card.supported_interfaces]
+    (await resources.acertificates(runtime)).follow_card(url, endpoints)
     info = _info(url, card_url, card, raw, binding)
     config = ClientConfig(
         httpx_client=http,

@@ -1,13 +1,14 @@
 """The A2A layer's loop-bound objects, kept in a `SessionRuntime` as resources.
 
 A runtime knows nothing about A2A; this module puts three resources in it: the session's
-settings (its traffic recorder, credentials, allow list and timeout), the one httpx client
-(with the capturing transport, the allow-list guard and the credentials hooks), and the
-a2a-sdk clients by agent URL. Each is created on the runtime's loop the first time it is
+settings (its traffic recorder, credentials, client certificates, allow list and timeout),
+the one httpx client (with the capturing transport over a transport per client
+certificate, the allow-list guard and the credentials hooks), and the a2a-sdk clients by
+agent URL. Each is created on the runtime's loop the first time it is
 asked for and closed there, SDK clients before the httpx client they use.
 
 `configure` gives a runtime its session's settings; a runtime never configured gets the
-defaults (a fresh recorder, no credentials, no allow list).
+defaults (a fresh recorder, no credentials, no certificates, no allow list).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from services.client.allowlist import AllowList
+from services.client.tls import OriginCertificates, OriginTransports
 from services.inspector.capture import CapturingTransport, TrafficRecorder
 from services.redact import Redactor
 from services.runtime import Resource, SessionRuntime
@@ -30,9 +32,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "A2ASettings",
+    "acertificates",
     "aconnections",
     "ahttp",
     "arecorder",
+    "certificates",
     "configure",
     "connections",
     "http",
@@ -57,6 +61,7 @@ class A2ASettings:
     auth: httpx.Auth | None = None
     allow: AllowList | None = None
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    certificates: OriginCertificates = field(default_factory=OriginCertificates)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,11 @@ async def _default_settings(runtime: SessionRuntime) -> A2ASettings:
 async def _open_http(runtime: SessionRuntime) -> _Http:
     settings = await runtime.aget(_SETTINGS)
     client, transport = await _new_http_client(
-        settings.recorder.redactor, settings.auth, settings.allow, settings.timeout
+        settings.recorder.redactor,
+        settings.auth,
+        settings.allow,
+        settings.timeout,
+        settings.certificates,
     )
     return _Http(client, transport)
 
@@ -109,9 +118,12 @@ def configure(
     auth: httpx.Auth | None = None,
     allow: AllowList | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    certificates: OriginCertificates | None = None,
 ) -> SessionRuntime:
     """Give `runtime` the session's A2A settings (before its first A2A call); returns it."""
-    settings = A2ASettings(recorder or TrafficRecorder(), auth, allow, timeout)
+    settings = A2ASettings(
+        recorder or TrafficRecorder(), auth, allow, timeout, certificates or OriginCertificates()
+    )
 
     async def given(runtime: SessionRuntime) -> A2ASettings:
         return settings
@@ -130,6 +142,16 @@ def recorder(runtime: SessionRuntime) -> TrafficRecorder:
     return runtime.get(_SETTINGS).recorder
 
 
+async def acertificates(runtime: SessionRuntime) -> OriginCertificates:
+    """Which origin gets which client certificate, on the runtime's loop."""
+    return (await runtime.aget(_SETTINGS)).certificates
+
+
+def certificates(runtime: SessionRuntime) -> OriginCertificates:
+    """Which origin gets which client certificate (thread-safe: `set` from any thread)."""
+    return runtime.get(_SETTINGS).certificates
+
+
 async def ahttp(runtime: SessionRuntime) -> httpx.AsyncClient:
     """The session's one httpx client, on the runtime's loop (use it there only)."""
     return (await runtime.aget(_HTTP)).client
@@ -146,7 +168,7 @@ def transport(runtime: SessionRuntime) -> CapturingTransport:
 
 
 def pool_counts(runtime: SessionRuntime) -> tuple[int, int]:
-    """(open, idle) connections in the session's pool; (0, 0) if it has no client yet."""
+    """(open, idle) connections in the session's pools; (0, 0) if it has no client yet."""
     opened = runtime.peek(_HTTP)
     return opened.transport.connection_counts() if opened is not None else (0, 0)
 
@@ -166,6 +188,7 @@ async def _new_http_client(
     auth: httpx.Auth | None,
     allow: AllowList | None,
     limits: httpx.Timeout,
+    certificates: OriginCertificates,
 ) -> tuple[httpx.AsyncClient, CapturingTransport]:
     # Created on the loop that will use it; its transport records A2A traffic. Request
     # hooks run on every redirect hop, so the allow list (first: a refused address gets
@@ -186,7 +209,8 @@ async def _new_http_client(
         hooks.append(allow.guard)
     if auth is not None:
         hooks.append(authenticate)
-    transport = CapturingTransport(httpx.AsyncHTTPTransport(), redactor)
+    # Capture wraps the per-origin transports, so it records every origin's exchanges.
+    transport = CapturingTransport(OriginTransports(certificates), redactor)
     client = httpx.AsyncClient(
         transport=transport,
         timeout=limits,

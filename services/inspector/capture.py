@@ -266,8 +266,13 @@ class CapturingTransport(httpx.AsyncBaseTransport):
     def connection_counts(self) -> tuple[int, int]:
         """(open, idle) connections in the pool. Call on the client's loop.
 
-        Reads httpx's private `_pool` (an httpcore pool); (0, 0) if that ever moves.
+        Asks an inner transport that counts its own (one that holds several pools);
+        else reads httpx's private `_pool` (an httpcore pool); (0, 0) if that ever moves.
         """
+        counts = getattr(self._inner, "connection_counts", None)
+        if callable(counts):
+            opened, idle = counts()
+            return int(opened), int(idle)
         connections = getattr(getattr(self._inner, "_pool", None), "connections", [])
         alive = [c for c in connections if not c.is_closed()]
         return len(alive), sum(1 for c in alive if c.is_idle())

@@ -9,7 +9,8 @@ Its modules import downward only, in this order:
 - `_keys`: the session-state keys (typed) and URL parameters; the pages' widget helpers.
 - `_settings`: `Settings`, the deployment's configuration, read once per session from
   the environment and secrets (its docstring lists every setting and its default).
-- `_resources`: the session's redactor, traffic recorder, allow list and credentials.
+- `_resources`: the session's redactor, traffic recorder, allow list, credentials and
+  client certificates (mutual TLS).
 - `_runtime`: the session's runtime (its event loop) and the loop's health.
 - `_store`: the process's store, whose workspace this is, and the writes to it.
 - `_agents`: the workspace's agents, the current one and its conversation; stopping a reply.

@@ -9,11 +9,12 @@ import threading
 from dataclasses import dataclass, field
 
 from services.agent_check import AgentCheckReport, run_agent_check
+from services.client.tls import ClientCertificate
 from services.errors import AppError
 from services.session import _keys as keys
 from services.session._agents import agent_url, current_agent
 from services.session._oauth import token_keeper
-from services.session._resources import recorder
+from services.session._resources import client_certificates, recorder
 from services.session._store import store, workspace_id
 from services.store import Store, StoreError
 
@@ -63,6 +64,9 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
     signed_in = token_keeper().get(entry.url)
     if signed_in is not None and signed_in.token is not None:  # the Sign-in page's token
         headers["Authorization"] = f"Bearer {signed_in.token.access_token}"
+    certificate = client_certificates().get(url)
+    if not isinstance(certificate, ClientCertificate):
+        certificate = None
     kept, workspace, traffic = store(), workspace_id(), recorder()
 
     def work() -> None:
@@ -71,6 +75,7 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
                 url,
                 binding=binding,
                 headers=headers,
+                client_certificate=certificate,
                 timeout=RUN_BUDGET,
                 message=message.strip() or "ping",
                 recorder=traffic,  # a finding's exchange opens in this session's inspector

@@ -14,6 +14,7 @@ from services.replies import Conversation, Reply
 from services.session import _keys as keys
 from services.session._resources import (
     allow_list,
+    client_certificates,
     configured_credentials,
     origin_credentials,
     redactor,
@@ -150,6 +151,8 @@ def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
             raise bad[entry.url]
         check_agent_url(entry.url)  # before the allow list: it parses the URL too
         allow_list().check(entry.url)
+        if isinstance(problem := client_certificates().get(entry.url), AppError):
+            raise problem  # its configured certificate does not load: say why, not a TLS error
         entry.info = agent.connect(
             runtime(), entry.url, entry.binding, extended=bool(entry.credentials)
         )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from services.client.allowlist import AllowList
     from services.client.auth import OriginCredentials
     from services.client.oauth import SignIn, TokenKeeper
+    from services.client.tls import ClientCertificate, OriginCertificates
     from services.errors import AppError, InvalidUrl
     from services.health import Reproduction, SelfTest
     from services.inspector.capture import TrafficRecorder
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ALLOW",
     "BAD_URLS",
+    "CERTIFICATES",
+    "CLIENT_CERTIFICATES",
     "CONNECT_ERROR",
     "CONVERSATION_PARAM",
     "CREDENTIALS",
@@ -116,6 +119,8 @@ CREDENTIALS: Key[OriginCredentials] = Key("origin_credentials")
 TOKENS: Key[TokenKeeper] = Key("oauth_tokens")  # signed-in agents' tokens, refreshed
 SIGN_INS: Key[dict[str, SignIn]] = Key("oauth_sign_ins")  # agent URL -> its latest sign-in
 SIGN_INS_TRIED: Key[set[str]] = Key("oauth_sign_ins_tried")  # agents whose kept one was read
+CERTIFICATES: Key[OriginCertificates] = Key("origin_certificates")
+CLIENT_CERTIFICATES: Key[dict[str, ClientCertificate | AppError]] = Key("client_certificates")
 ALLOW: Key[AllowList] = Key("allow_list")
 SELF_TEST: Key[SelfTest] = Key("health_self_test")
 REPRODUCTION: Key[Reproduction] = Key("health_reproduction")

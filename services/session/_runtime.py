@@ -15,7 +15,13 @@ from services import health
 from services.client import resources
 from services.runtime import SessionRuntime
 from services.session import _keys as keys
-from services.session._resources import allow_list, origin_credentials, recorder, timeout
+from services.session._resources import (
+    allow_list,
+    origin_certificates,
+    origin_credentials,
+    recorder,
+    timeout,
+)
 
 __all__ = [
     "checkpoint",
@@ -64,6 +70,7 @@ def runtime() -> SessionRuntime:
             auth=origin_credentials(),
             allow=allow_list(),
             timeout=timeout(),
+            certificates=origin_certificates(),
         )
         keys.RUNTIME.set(current)
         keys.REBUILDS.set(rebuilds)

@@ -7,6 +7,9 @@ environment variable counts as unset.
 
 - `agent_url`: the agent to talk to; none starts the embedded demo agent.
 - `agent_token`: its bearer token; none.
+- `agent_client_cert`, `agent_client_key`: its client certificate and key for mutual TLS,
+  each PEM text or a PEM file's path; none. `agent_ca_cert`: the CA that signed its
+  server certificate, when not a public one; none.
 - `agents` (secrets only): more agents, as `[[agents]]` tables; none.
 - `allowed_agent_urls`: the agents this deployment may contact; none allows any.
 - `public_url`: where agents reach this app's push webhook (`https://app.example.org`);
@@ -25,8 +28,9 @@ environment variable counts as unset.
 - `retention_days`: conversations untouched this long are pruned at start-up; none
   (kept for good).
 
-`[[agents]]` entries take url, name, binding, token, api_key, api_key_header and headers;
-one without a url is skipped. `allowed_agent_urls` is comma-separated in the environment,
+`[[agents]]` entries take url, name, binding, token, api_key, api_key_header, headers,
+and client_cert, client_key and ca_cert (as the `agent_` settings above); one without a
+url is skipped. `allowed_agent_urls` is comma-separated in the environment,
 a list (or a comma-separated string) in secrets.
 
 A number that does not parse keeps its default, as it always did, and one sentence naming
@@ -65,6 +69,10 @@ class Settings:
     agent_url: str = ""
     # Secret, or may hold one (a token, a password in a URL): kept out of the repr.
     agent_token: str = field(default="", repr=False)
+    # PEM text or paths; the key is a secret (`session._resources` masks it everywhere).
+    agent_client_cert: str = field(default="", repr=False)
+    agent_client_key: str = field(default="", repr=False)
+    agent_ca_cert: str = field(default="", repr=False)
     agents: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
     allowed_agent_urls: tuple[str, ...] = ()
     public_url: str = ""
@@ -95,6 +103,9 @@ class Settings:
             or str(secrets.get("agent_url", "")).strip(),
             agent_token=environ.get("A2A_AGENT_TOKEN", "").strip()
             or str(secrets.get("agent_token", "")).strip(),
+            agent_client_cert=reader.text("agent_client_cert"),
+            agent_client_key=reader.text("agent_client_key"),
+            agent_ca_cert=reader.text("agent_ca_cert"),
             agents=reader.agents(),
             allowed_agent_urls=reader.url_list("allowed_agent_urls"),
             public_url=(environ.get("A2A_PUBLIC_URL") or str(secrets.get("public_url", "")))
@@ -136,6 +147,11 @@ class _Reader:
         if value := self.environ.get(variable):
             return value, f"{variable} in the environment"
         return self.secrets.get(name), f"`{name}` in secrets"
+
+    def text(self, name: str) -> str:
+        """A string, stripped; empty when unset."""
+        value, _source = self.raw(name)
+        return "" if value is None else str(value).strip()
 
     def whole(self, name: str, default: int) -> int:
         """A whole number; the default when unset or when it does not parse."""
