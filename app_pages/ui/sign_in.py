@@ -16,7 +16,7 @@ from services.client.oauth import GRANT_TITLES, GRANTS, SignIn, Step
 from services.errors import AppError
 from services.safe_text import plain
 
-ICONS = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]"}
+ICONS = {True: ":material/check_circle:", False: ":material/cancel:"}
 
 
 def render_status(attempt: SignIn | None) -> None:

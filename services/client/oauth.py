@@ -397,6 +397,8 @@ class SignIn:
         if self.client_secret:  # a confidential client: HTTP Basic (RFC 6749 2.3.1)
             auth = ClientAuth(self.client_id, self.client_secret, "client_secret_basic")
             _uri, headers, body = auth.prepare("POST", url, headers, body)
+        elif "client_id" not in form:  # a public client names itself (RFC 6749 3.2.1)
+            body = str(httpx.QueryParams({**form, "client_id": self.client_id}))
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         shown_request = {"url": url, "form": _masked(form), "client_auth": self._client_auth()}
         sent = time.time()

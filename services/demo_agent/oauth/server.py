@@ -12,6 +12,7 @@ in the storage and the policy, and this module holds the store and the signing k
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from services.demo_agent.oauth.config import SCOPES, DemoOAuth, OAuthEndpoints
+
+# Authlib's grants log each token they issue, whole, at DEBUG ("Issue token {...}"): the
+# embedded server shares the app's process and logs, where a token must never appear.
+logging.getLogger("authlib").setLevel(logging.INFO)
 from services.demo_agent.oauth.grants import (
     ALGORITHM,
     AccessTokens,
