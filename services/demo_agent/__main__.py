@@ -4,7 +4,7 @@ It listens on 127.0.0.1:9999 unless told otherwise (on loopback it may also send
 notifications to loopback webhooks; on any other address, to public ones only):
 
     python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
-        [--database-url sqlite:///tasks.db]
+        [--database-url sqlite:///tasks.db] [--signed-card | --bad-signature]
 """
 
 from __future__ import annotations
@@ -29,6 +29,21 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="keep tasks in this database (sqlite:///tasks.db) across restarts"
     )
+    signing = parser.add_mutually_exclusive_group()
+    signing.add_argument(
+        "--signed-card",
+        action="store_const",
+        const="signed",
+        dest="card_signing",
+        help="sign the card (ES256; the key at /.well-known/jwks.json)",
+    )
+    signing.add_argument(
+        "--bad-signature",
+        action="store_const",
+        const="bad",
+        dest="card_signing",
+        help="serve a card changed after it was signed (its signature does not verify)",
+    )
     args = parser.parse_args()
     base_url = f"http://{args.host}:{args.port}"
     auth = (
@@ -39,7 +54,9 @@ def main() -> None:
     print(f"A2A demo agent at {base_url}  (card: {base_url}/.well-known/agent-card.json)")  # noqa: T201
     if auth:
         print("Requests need a credential; the card and /files/... stay public.")  # noqa: T201
-    app = build_app(base_url, auth=auth, database_url=args.database_url)
+    app = build_app(
+        base_url, auth=auth, database_url=args.database_url, card_signing=args.card_signing
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 

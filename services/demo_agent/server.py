@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from services.demo_agent.app import build_app
 from services.demo_agent.auth import DemoAuth
 from services.demo_agent.scenarios import DemoTiming
+from services.demo_agent.signing import CardSigning
 from services.runtime import name_native_thread
 
 __all__ = ["DemoAgentServer", "LoopbackServer", "ensure_demo_agent", "running_demo_agent"]
@@ -114,10 +115,16 @@ class DemoAgentServer(LoopbackServer):
         streaming: bool = True,
         auth: DemoAuth | None = None,
         database_url: str | None = None,
+        card_signing: CardSigning | None = None,
     ) -> None:
         super().__init__(
             lambda url: build_app(
-                url, timing, streaming=streaming, auth=auth, database_url=database_url
+                url,
+                timing,
+                streaming=streaming,
+                auth=auth,
+                database_url=database_url,
+                card_signing=card_signing,
             ),
             port=port,
             thread_name=_THREAD_NAME,
