@@ -44,6 +44,7 @@ STEPS = [
     "doctor.content-type",
     "doctor.json",
     "doctor.card",
+    "doctor.signature",
     "doctor.version",
     "doctor.auth",
 ]

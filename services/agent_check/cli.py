@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         help="the protocol run's budget in seconds (each doctor step gets at most 10)",
     )
+    parser.add_argument(
+        "--jwks-url",
+        default="",
+        metavar="URL",
+        help="check the card's signature with the keys at this JWKS URL (not the card's jku)",
+    )
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     parser.add_argument(
         "--message", default=DEFAULT_MESSAGE, help="the text the protocol checks send"
@@ -145,6 +151,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         verify=not args.insecure,
         binding=BINDING_NAMES.get(args.binding or "", ""),
         message=args.message,
+        jwks_url=args.jwks_url,
     )
     out.write(render_table(report))
     if args.json:

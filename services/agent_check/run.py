@@ -23,6 +23,7 @@ def run_agent_check(
     timeout: float = 60.0,
     message: str = "ping",
     verify: bool | str = True,
+    jwks_url: str = "",
     recorder: TrafficRecorder | None = None,
     report: AgentCheckReport | None = None,
 ) -> AgentCheckReport:
@@ -31,6 +32,7 @@ def run_agent_check(
     Args:
         binding: "JSONRPC" or "HTTP+JSON" to check one binding; "" checks every one the
             card declares.
+        jwks_url: where the card's signature keys are, instead of the signature's `jku`.
         timeout: the protocol run's whole budget, in seconds.
         recorder: where the protocol run's exchanges are kept (the page passes the
             session's, so a finding links to its exchange in the inspector).
@@ -43,6 +45,7 @@ def run_agent_check(
         timeout=min(timeout, DOCTOR_TIMEOUT),
         verify=verify,
         binding=binding,
+        jwks_url=jwks_url,
         report=report,
     )
     if not report.reachable or any(check.status == "fail" for check in report.checks):

@@ -7,12 +7,23 @@
 - `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
 - `allowlist`: which agent URLs a deployment may contact.
+- `signatures`: whether a card's signature verifies (verified, invalid, unverifiable,
+  absent).
 - `uploads`: which files an agent accepts.
 
 It runs on `services.runtime` and records through `services.inspector.capture`; it knows
 nothing of Streamlit.
 """
 
-from services.client import agent, allowlist, auth, push, resources, tasks, uploads
+from services.client import (
+    agent,
+    allowlist,
+    auth,
+    push,
+    resources,
+    signatures,
+    tasks,
+    uploads,
+)
 
-__all__ = ["agent", "allowlist", "auth", "push", "resources", "tasks", "uploads"]
+__all__ = ["agent", "allowlist", "auth", "push", "resources", "signatures", "tasks", "uploads"]

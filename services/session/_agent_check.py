@@ -57,7 +57,7 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
         return running  # one run at a time per session
     run = AgentCheckRun()
     # Everything the worker needs, read now: it must not touch Streamlit.
-    url, binding = agent_url(), entry.binding
+    url, binding, jwks_url = agent_url(), entry.binding, entry.jwks_url
     headers = dict(entry.credentials.header_items()) if entry.credentials else {}
     kept, workspace, traffic = store(), workspace_id(), recorder()
 
@@ -66,6 +66,7 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
             run_agent_check(
                 url,
                 binding=binding,
+                jwks_url=jwks_url,
                 headers=headers,
                 timeout=RUN_BUDGET,
                 message=message.strip() or "ping",

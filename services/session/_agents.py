@@ -61,6 +61,7 @@ def _configured_workspace() -> Workspace:
             source="secrets",
             credentials=Credentials.from_mapping(entry),
             binding=str(entry.get("binding", "")),
+            jwks_url=str(entry.get("jwks_url", "")),
         )
     if not space.agents:
         # The demo agent's module loads uvicorn and the whole server stack: import it
@@ -151,7 +152,11 @@ def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
         check_agent_url(entry.url)  # before the allow list: it parses the URL too
         allow_list().check(entry.url)
         entry.info = agent.connect(
-            runtime(), entry.url, entry.binding, extended=bool(entry.credentials)
+            runtime(),
+            entry.url,
+            entry.binding,
+            extended=bool(entry.credentials),
+            jwks_url=entry.jwks_url,
         )
         entry.error = None
     except AppError as error:

@@ -23,8 +23,9 @@ environment variable counts as unset.
 - `retention_days`: conversations untouched this long are pruned at start-up; none
   (kept for good).
 
-`[[agents]]` entries take url, name, binding, token, api_key, api_key_header and headers;
-one without a url is skipped. `allowed_agent_urls` is comma-separated in the environment,
+`[[agents]]` entries take url, name, binding, token, api_key, api_key_header, headers and
+jwks_url (where the card's signature keys are, instead of the signature's jku); one
+without a url is skipped. `allowed_agent_urls` is comma-separated in the environment,
 a list (or a comma-separated string) in secrets.
 
 A number that does not parse keeps its default, as it always did, and one sentence naming
