@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.agent_check import cli
 from services.agent_check.doctor import diagnose
+from services.agent_check.run import run_agent_check
 from services.client import agent, resources
 from services.client.agent import aresolve_card
 from services.client.allowlist import AllowList
@@ -346,6 +347,14 @@ def test_the_doctor_reports_each_signature_state(demo_agent):
     )
     assert signature_check(warned)[0] == "warn"
     assert signature_check(rescued)[0] == "pass"
+
+
+def test_a_bad_signature_still_gets_the_protocol_checks():
+    with LoopbackServer(lambda url: build_app(url, FAST, card_signing="bad")) as server:
+        report = run_agent_check(server.url, timeout=20)
+    assert signature_check(report)[0] == "fail"
+    assert any(not c.id.startswith("doctor.") for c in report.checks)  # a SHOULD: run on
+    assert cli.exit_code(report) == cli.EXIT_OK
 
 
 def test_the_command_takes_a_jwks_url():

@@ -1,5 +1,5 @@
-"""One agent check: the connection doctor, then, if no doctor check failed, the protocol
-checks. What the command line and the Agent check page both run."""
+"""One agent check: the connection doctor, then, if no MUST doctor check failed, the
+protocol checks. What the command line and the Agent check page both run."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def run_agent_check(
     recorder: TrafficRecorder | None = None,
     report: AgentCheckReport | None = None,
 ) -> AgentCheckReport:
-    """The doctor's checks, then the protocol checks unless a doctor check failed.
+    """The doctor's checks, then the protocol checks unless a MUST doctor check failed
+    (a card whose signature does not verify, a SHOULD, still gets them).
 
     Args:
         binding: "JSONRPC" or "HTTP+JSON" to check one binding; "" checks every one the
@@ -48,7 +49,7 @@ def run_agent_check(
         jwks_url=jwks_url,
         report=report,
     )
-    if not report.reachable or any(check.status == "fail" for check in report.checks):
+    if not report.reachable or report.must_failed:
         return report
     return run_protocol_checks(
         report,
