@@ -35,6 +35,7 @@ STEPS = [
     "doctor.content-type",
     "doctor.json",
     "doctor.card",
+    "doctor.signature",
     "doctor.version",
     "doctor.auth",
 ]

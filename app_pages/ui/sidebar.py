@@ -11,6 +11,7 @@ from app_pages.ui.errors import show_error
 from services import session
 from services.client.agent import AgentInfo
 from services.client.auth import Credentials, SchemeHint, describe_security
+from services.client.signatures import CardSignature
 from services.safe_text import plain
 from services.store.workspace import AgentEntry
 
@@ -20,6 +21,7 @@ BINDINGS = {
     "HTTP+JSON": "HTTP+JSON (REST)",
 }
 _LOOP_COLORS = {"ok": "green", "rebuilt": "blue", "lagging": "orange", "down": "red"}
+_SIGNATURE_COLORS = {"verified": "green", "invalid": "red", "unverifiable": "orange"}
 # A card can list thousands of skills or findings: the sidebar draws the first few and
 # offers the whole card as a download (drawing 5,000 skills froze a page for 85 s).
 SKILLS_SHOWN = 12
@@ -120,8 +122,23 @@ def _card_download(info: AgentInfo) -> None:
     )
 
 
+def _render_signature(signature: CardSignature | None) -> None:
+    if signature is None:
+        return
+    if signature.state == "absent":
+        st.caption(":gray[unsigned] Card signature: none", help=plain(signature.sentence))
+        return
+    mark = f":{_SIGNATURE_COLORS[signature.state]}[{signature.state}]"
+    if signature.state == "verified":
+        text = f"key {_short(signature.key_id, 24)} from {_short(signature.issuer, 80)}"
+        st.caption(f"{mark} Card signature: {text}", help=plain(signature.sentence))
+    else:  # what to do is the point: say it in full
+        st.caption(f"{mark} Card signature: {_short(signature.sentence)}")
+
+
 def _render_card_checks(info: AgentInfo) -> None:
     errors = [w for w in info.warnings if w.severity == "error"]
+    _render_signature(info.signature)
     if not info.warnings:
         st.caption(":green[:material/check_circle:] Card check: no findings")
     if info.warnings:

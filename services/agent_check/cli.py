@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         help="the protocol run's budget in seconds (each doctor step gets at most 10)",
     )
+    parser.add_argument(
+        "--jwks-url",
+        default="",
+        metavar="URL",
+        help="check the card's signature with the keys at this JWKS URL (not the card's jku)",
+    )
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     parser.add_argument(
         "--client-cert", metavar="FILE", help="a PEM client certificate, for mutual TLS"
@@ -181,6 +187,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         message=args.message,
         client_id=args.client_id,
         client_secret=args.client_secret,
+        jwks_url=args.jwks_url,
     )
     out.write(render_table(report))
     if args.json:

@@ -2,8 +2,10 @@
 
 `diagnose` walks the way a client reaches an agent (URL, DNS, TCP, TLS, the card's HTTP
 answer, its content type and JSON, the card's own checks, the protocol version, and
-whether the endpoint wants credentials), one `Check` per step, and stops at the first
-failure: what comes after it is `skip`, so the report names the one thing to fix first.
+the card's signature, whether the endpoint wants credentials), one `Check` per step, and
+stops at the first failure: what comes after it is `skip`, so the report names the one
+thing to fix first. A signature that does not verify fails its (SHOULD) step without
+stopping the run: the agent may still work, and the later steps say whether it does.
 
 It is a one-shot diagnostic, not the session's streaming path, so it is synchronous (a
 short-lived `httpx.Client` and plain sockets) and needs no runtime or event loop.
@@ -30,6 +32,7 @@ from google.protobuf.json_format import ParseError
 
 from services.agent_check.model import AgentCheckReport, Check, Level, Status
 from services.client.agent import CARD_MAX_BYTES, CARD_PATHS
+from services.client.signatures import verify_card
 from services.client.tls import ClientCertificate, certificate_refusal
 from services.errors import InvalidUrl
 from services.formats import FileRejected, load_json
@@ -43,6 +46,13 @@ BINDING_NAMES = {"jsonrpc": "JSONRPC", "rest": "HTTP+JSON"}  # command-line name
 _DISCOVERY = "A2A 1.0 §8.2 Agent Card discovery"
 _AUTH = "A2A 1.0 §4 Authentication and Authorization"
 _VERSIONS = "A2A 1.0 §3.2.1 Protocol versioning (A2A-Version header)"
+_SIGNING = "A2A 1.0 §8.4 Agent Card Signing"
+_SIGNATURE_STATUS: dict[str, Status] = {
+    "verified": "pass",
+    "absent": "skip",
+    "unverifiable": "warn",
+    "invalid": "fail",
+}
 # OpenSSL's X509_V_ERR_* codes, as ssl.SSLCertVerificationError.verify_code carries them.
 _TLS_REASONS = {
     9: "its certificate is not valid yet",
@@ -78,6 +88,7 @@ class _Run:
     timeout: float
     verify: bool | str
     binding: str
+    jwks_url: str = ""
     report: AgentCheckReport = field(default_factory=AgentCheckReport)
     url: str = ""
     host: str = ""
@@ -110,6 +121,7 @@ def diagnose(
     timeout: float = 10.0,
     verify: bool | str = True,
     binding: str = "",
+    jwks_url: str = "",
     report: AgentCheckReport | None = None,
     client_certificate: ClientCertificate | None = None,
 ) -> AgentCheckReport:
@@ -120,11 +132,14 @@ def diagnose(
         verify: True checks TLS certificates against the system's authorities, a path
             checks them against that CA bundle, False does not check them (`--insecure`).
         binding: "JSONRPC" or "HTTP+JSON" to check only that interface; else either.
+        jwks_url: where the card's signature keys are, instead of the signature's `jku`.
         report: the report to fill, check by check (a page watching a run reads it);
             a new one if None.
         client_certificate: presented to the agent for mutual TLS (`--client-cert`).
     """
-    run = _Run(url, dict(headers or {}), timeout, verify, binding, report or AgentCheckReport())
+    run = _Run(
+        url, dict(headers or {}), timeout, verify, binding, jwks_url, report or AgentCheckReport()
+    )
     run.certificate = client_certificate
     run.report.agent = {"url": shorten(url)}
     for position, step in enumerate(_STEPS):
@@ -393,6 +408,15 @@ def _check_card(run: _Run, step: _Step) -> None:
         run.record(step, "pass", f"The card of {card.name or 'the agent'} passes every check.")
 
 
+def _check_signature(run: _Run, step: _Step) -> None:
+    assert run.card is not None
+    verify: ssl.SSLContext | bool = _tls_context(run.verify) if run.verify is not False else False
+    # No `run.headers`: a key set may live at another origin, and credentials are the agent's.
+    with httpx.Client(timeout=run.timeout, verify=verify, follow_redirects=True) as client:
+        signature = verify_card(client, run.card, jwks_url=run.jwks_url)
+    run.record(step, _SIGNATURE_STATUS[signature.state], signature.sentence)
+
+
 def _major_minor(version: str) -> str:
     return ".".join(version.strip().split(".")[:2])
 
@@ -548,6 +572,7 @@ _STEPS = [
         f"{_DISCOVERY} (the card's fields)",
         _check_card,
     ),
+    _Step("doctor.signature", "Card signature", "SHOULD", _SIGNING, _check_signature),
     _Step("doctor.version", "Protocol version", "MUST", _VERSIONS, _check_version),
     _Step("doctor.auth", "Authentication", "MUST", _AUTH, _check_auth),
 ]

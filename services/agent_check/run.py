@@ -1,5 +1,5 @@
-"""One agent check: the connection doctor, then, if no doctor check failed, the protocol
-checks. What the command line and the Agent check page both run."""
+"""One agent check: the connection doctor, then, if no MUST doctor check failed, the
+protocol checks. What the command line and the Agent check page both run."""
 
 from __future__ import annotations
 
@@ -25,17 +25,20 @@ def run_agent_check(
     timeout: float = 60.0,
     message: str = "ping",
     verify: bool | str = True,
+    jwks_url: str = "",
     recorder: TrafficRecorder | None = None,
     report: AgentCheckReport | None = None,
     client_id: str = "",
     client_secret: str = "",
     client_certificate: ClientCertificate | None = None,
 ) -> AgentCheckReport:
-    """The doctor's checks, then the protocol checks unless a doctor check failed.
+    """The doctor's checks, then the protocol checks unless a MUST doctor check failed
+    (a card whose signature does not verify, a SHOULD, still gets them).
 
     Args:
         binding: "JSONRPC" or "HTTP+JSON" to check one binding; "" checks every one the
             card declares.
+        jwks_url: where the card's signature keys are, instead of the signature's `jku`.
         timeout: the protocol run's whole budget, in seconds.
         recorder: where the protocol run's exchanges are kept (the page passes the
             session's, so a finding links to its exchange in the inspector).
@@ -58,10 +61,11 @@ def run_agent_check(
         timeout=min(timeout, DOCTOR_TIMEOUT),
         verify=verify,
         binding=binding,
+        jwks_url=jwks_url,
         report=report,
         client_certificate=client_certificate,
     )
-    if not report.reachable or any(check.status == "fail" for check in report.checks):
+    if not report.reachable or report.must_failed:
         return report
     return run_protocol_checks(
         report,

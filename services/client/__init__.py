@@ -8,12 +8,36 @@
 - `auth`: credentials, each sent to its own agent's origin only.
 - `tls`: client certificates (mutual TLS), each presented to its own agent's origin only.
 - `allowlist`: which agent URLs a deployment may contact.
+- `signatures`: whether a card's signature verifies (verified, invalid, unverifiable,
+  absent).
 - `uploads`: which files an agent accepts.
 
 It runs on `services.runtime` and records through `services.inspector.capture`; it knows
 nothing of Streamlit.
 """
 
-from services.client import agent, allowlist, auth, push, resources, tasks, tls, uploads
+from services.client import (
+    agent,
+    allowlist,
+    auth,
+    oauth,
+    push,
+    resources,
+    signatures,
+    tasks,
+    tls,
+    uploads,
+)
 
-__all__ = ["agent", "allowlist", "auth", "push", "resources", "tasks", "tls", "uploads"]
+__all__ = [
+    "agent",
+    "allowlist",
+    "auth",
+    "oauth",
+    "push",
+    "resources",
+    "signatures",
+    "tasks",
+    "tls",
+    "uploads",
+]

@@ -9,6 +9,7 @@ through the SDK's compat transports.
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from a2a.utils.constants import TransportProtocol
 from google.protobuf.json_format import MessageToDict, ParseError
 
 from services.client import resources
+from services.client.signatures import CardSignature, averify_card
 from services.errors import (
     AgentTimeout,
     AppError,
@@ -69,6 +71,8 @@ __all__ = [
     "connection_for",
     "send_message",
 ]
+
+log = logging.getLogger(__name__)
 
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")  # current, legacy
 CARD_MAX_BYTES = 4 * 1024 * 1024  # a card listing 5,000 skills is under 1 MB
@@ -108,6 +112,7 @@ class AgentInfo:
     extended: dict[str, Any] | None = None  # the extended card, when fetched
     extended_changes: tuple[str, ...] = ()
     extended_error: str = ""
+    signature: CardSignature | None = None  # None: not checked (or the check itself broke)
 
 
 @dataclass
@@ -234,12 +239,18 @@ def _info(
 
 
 async def aconnect(
-    runtime: SessionRuntime, url: str, binding: str = "", *, extended: bool = False
+    runtime: SessionRuntime,
+    url: str,
+    binding: str = "",
+    *,
+    extended: bool = False,
+    jwks_url: str = "",
 ) -> AgentInfo:
     """Resolve the agent's card and build its a2a-sdk client on the runtime's loop.
 
     `binding` ("JSONRPC" or "HTTP+JSON") overrides the card's preference; `extended`
-    also fetches the extended card when the agent offers one (callers with credentials).
+    also fetches the extended card when the agent offers one (callers with credentials);
+    `jwks_url` is where the card's signature keys are, instead of the signature's `jku`.
     """
     http = await resources.ahttp(runtime)
     card, card_url, raw = await aresolve_card(http, url)
@@ -247,6 +258,7 @@ async def aconnect(
     endpoints = [i.url for i in card.supported_interfaces]
     (await resources.acertificates(runtime)).follow_card(url, endpoints)
     info = _info(url, card_url, card, raw, binding)
+    info = replace(info, signature=await _asignature(http, card, jwks_url))
     config = ClientConfig(
         httpx_client=http,
         streaming=True,
@@ -269,6 +281,17 @@ async def aconnect(
         await previous.client.close()
     connections[url] = AgentConnection(info, card, client)
     return info
+
+
+async def _asignature(
+    http: httpx.AsyncClient, card: AgentCard, jwks_url: str
+) -> CardSignature | None:
+    """The card's signature state; None if checking it broke (a connect never fails on it)."""
+    try:
+        return await averify_card(http, card, jwks_url=jwks_url)
+    except Exception:  # noqa: BLE001 - a signature is advice about the card, not the connect
+        log.warning("checking the card's signature failed", exc_info=True)
+        return None
 
 
 async def _with_extended_card(client: Client, url: str, info: AgentInfo) -> AgentInfo:
@@ -394,10 +417,17 @@ async def acancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:
 
 
 def connect(
-    runtime: SessionRuntime, url: str, binding: str = "", *, extended: bool = False
+    runtime: SessionRuntime,
+    url: str,
+    binding: str = "",
+    *,
+    extended: bool = False,
+    jwks_url: str = "",
 ) -> AgentInfo:
     """Resolve `url`'s card and build its client; raises the project's errors."""
-    return runtime.call(partial(aconnect, runtime, url, binding, extended=extended))
+    return runtime.call(
+        partial(aconnect, runtime, url, binding, extended=extended, jwks_url=jwks_url)
+    )
 
 
 def send_message(

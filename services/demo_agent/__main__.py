@@ -5,6 +5,7 @@ notifications to loopback webhooks; on any other address, to public ones only):
 
     python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
         [--oauth [--token-lifetime S]] [--database-url sqlite:///tasks.db]
+        [--signed-card | --bad-signature]
 
 With `--oauth` it is also its own OAuth 2 / OpenID Connect authorization server under
 `/oauth` (client `demo-client`, secret `demo-secret`) and requires its access tokens.
@@ -46,6 +47,21 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="keep tasks in this database (sqlite:///tasks.db) across restarts"
     )
+    signing = parser.add_mutually_exclusive_group()
+    signing.add_argument(
+        "--signed-card",
+        action="store_const",
+        const="signed",
+        dest="card_signing",
+        help="sign the card (ES256; the key at /.well-known/jwks.json)",
+    )
+    signing.add_argument(
+        "--bad-signature",
+        action="store_const",
+        const="bad",
+        dest="card_signing",
+        help="serve a card changed after it was signed (its signature does not verify)",
+    )
     args = parser.parse_args()
     if args.oauth and (args.bearer_token or args.api_key):
         parser.error("--oauth replaces --bearer-token and --api-key; give one or the other")
@@ -63,7 +79,13 @@ def main() -> None:
     oauth = DemoOAuth(access_token_lifetime=args.token_lifetime) if args.oauth else None
     if oauth:
         _print_oauth(oauth, OAuthEndpoints(base_url))
-    app = build_app(base_url, auth=auth, oauth=oauth, database_url=args.database_url)
+    app = build_app(
+        base_url,
+        auth=auth,
+        oauth=oauth,
+        database_url=args.database_url,
+        card_signing=args.card_signing,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 

@@ -4,7 +4,8 @@ It wires a2a-sdk's request handler to `DemoAgentExecutor`, an in-memory or datab
 store, a push config store beside it and a2a-sdk's push sender (see `push`), the
 per-visitor call context and, with `auth` or `oauth`, the credentials middleware (and,
 with `oauth`, the authorization server under `/oauth`); it also serves a few public
-files at `/files/{name}`.
+files at `/files/{name}`, and, with `card_signing`, its key set at
+`/.well-known/jwks.json`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from services.demo_agent.executor import DemoAgentExecutor
 from services.demo_agent.oauth import DemoOAuth, mount_oauth
 from services.demo_agent.push import is_loopback_url, new_push_client, push_url_policy
 from services.demo_agent.scenarios import DemoTiming
+from services.demo_agent.signing import JWKS_PATH, CardSigner, CardSigning
 from services.demo_agent.store import PersistentTaskStore
 from services.demo_agent.visitors import PerVisitor
 
@@ -72,6 +74,7 @@ def build_app(
     auth: DemoAuth | None = None,
     oauth: DemoOAuth | None = None,
     database_url: str | None = None,
+    card_signing: CardSigning | None = None,
 ) -> Starlette:
     """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
 
@@ -88,11 +91,18 @@ def build_app(
     Push notifications go to public addresses only, and also to loopback when `base_url`
     is a loopback address: both servers (`LoopbackServer`, `python -m services.demo_agent`)
     build it from the address they bind, so it says where the agent can be reached from.
+
+    `card_signing="signed"` signs the public and extended cards (ES256, the key published
+    at `/.well-known/jwks.json`); "bad" changes each card after signing it (see `signing`).
     """
     if auth and oauth:
         raise ValueError("build_app takes auth or oauth, not both")
     card = build_agent_card(base_url, auth=auth, oauth=oauth)
     card.capabilities.streaming = streaming
+    extended_card = build_extended_agent_card(card)
+    signer = CardSigner(base_url, card_signing) if card_signing else None
+    if signer:
+        card, extended_card = signer.sign(card), signer.sign(extended_card)
     persistent = PersistentTaskStore(database_url) if database_url else None
     push_configs = persistent.push_configs if persistent else InMemoryPushNotificationConfigStore()
     # Loopback webhooks only for an agent bound to loopback (see `push` for why).
@@ -102,7 +112,7 @@ def build_app(
         agent_executor=DemoAgentExecutor(timing, base_url),
         task_store=persistent or InMemoryTaskStore(),
         agent_card=card,
-        extended_agent_card=build_extended_agent_card(card),
+        extended_agent_card=extended_card,
         push_config_store=push_configs,
         # Checked when a config is registered (CreateTaskPushNotificationConfig, or one
         # in SendMessage's configuration) and again before each POST.
@@ -115,6 +125,7 @@ def build_app(
     routes = [
         *create_agent_card_routes(card),
         *(mounted.routes if mounted else []),  # exact paths, before the REST mount too
+        *(signer.routes() if signer else []),
         # Before the REST routes: they mount `/{tenant}` at the root, which would
         # otherwise take `/files/...` for a tenant and answer 404.
         Route("/files/{name}", _public_file, methods=["GET"]),
@@ -127,6 +138,8 @@ def build_app(
     ]
     # Exact paths, so the SDK's `/{tenant}/...` REST mount is never public through them.
     public = {AGENT_CARD_WELL_KNOWN_PATH, *(f"/files/{name}" for name in PUBLIC_FILES)}
+    if signer:
+        public.add(JWKS_PATH)  # the key that checks the card is as public as the card
     middleware = []
     if auth:
         middleware = [Middleware(RequireCredentials, check=demo_auth_check(auth), public=public)]

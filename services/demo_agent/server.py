@@ -21,6 +21,7 @@ from services.demo_agent.app import build_app
 from services.demo_agent.auth import DemoAuth
 from services.demo_agent.oauth import DemoOAuth
 from services.demo_agent.scenarios import DemoTiming
+from services.demo_agent.signing import CardSigning
 from services.runtime import name_native_thread
 
 __all__ = ["DemoAgentServer", "LoopbackServer", "ensure_demo_agent", "running_demo_agent"]
@@ -120,6 +121,7 @@ class DemoAgentServer(LoopbackServer):
         auth: DemoAuth | None = None,
         oauth: DemoOAuth | None = None,
         database_url: str | None = None,
+        card_signing: CardSigning | None = None,
     ) -> None:
         super().__init__(
             lambda url: build_app(
@@ -129,6 +131,7 @@ class DemoAgentServer(LoopbackServer):
                 auth=auth,
                 oauth=oauth,
                 database_url=database_url,
+                card_signing=card_signing,
             ),
             port=port,
             thread_name=_THREAD_NAME,

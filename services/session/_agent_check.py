@@ -59,7 +59,7 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
         return running  # one run at a time per session
     run = AgentCheckRun()
     # Everything the worker needs, read now: it must not touch Streamlit.
-    url, binding = agent_url(), entry.binding
+    url, binding, jwks_url = agent_url(), entry.binding, entry.jwks_url
     headers = dict(entry.credentials.header_items()) if entry.credentials else {}
     signed_in = token_keeper().get(entry.url)
     if signed_in is not None and signed_in.token is not None:  # the Sign-in page's token
@@ -74,6 +74,7 @@ def start_agent_check(message: str = "ping") -> AgentCheckRun:
             run_agent_check(
                 url,
                 binding=binding,
+                jwks_url=jwks_url,
                 headers=headers,
                 client_certificate=certificate,
                 timeout=RUN_BUDGET,

@@ -62,6 +62,7 @@ def _configured_workspace() -> Workspace:
             source="secrets",
             credentials=Credentials.from_mapping(entry),
             binding=str(entry.get("binding", "")),
+            jwks_url=str(entry.get("jwks_url", "")),
         )
     if not space.agents:
         # The demo agent's module loads uvicorn and the whole server stack: import it
@@ -154,7 +155,11 @@ def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
         if isinstance(problem := client_certificates().get(entry.url), AppError):
             raise problem  # its configured certificate does not load: say why, not a TLS error
         entry.info = agent.connect(
-            runtime(), entry.url, entry.binding, extended=bool(entry.credentials)
+            runtime(),
+            entry.url,
+            entry.binding,
+            extended=bool(entry.credentials),
+            jwks_url=entry.jwks_url,
         )
         entry.error = None
     except AppError as error:

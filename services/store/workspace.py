@@ -44,6 +44,7 @@ class AgentEntry:
     source: Source = "session"
     credentials: Credentials = field(default_factory=Credentials)
     binding: str = ""  # "" lets the card decide; else "JSONRPC" or "HTTP+JSON"
+    jwks_url: str = ""  # where its card's signature keys are ("" : the signature's jku)
     info: AgentInfo | None = None
     error: AppError | None = None
     conversations: list[Conversation] = field(default_factory=lambda: [Conversation()])

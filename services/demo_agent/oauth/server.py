@@ -30,10 +30,6 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 
 from services.demo_agent.oauth.config import SCOPES, DemoOAuth, OAuthEndpoints
-
-# Authlib's grants log each token they issue, whole, at DEBUG ("Issue token {...}"): the
-# embedded server shares the app's process and logs, where a token must never appear.
-logging.getLogger("authlib").setLevel(logging.INFO)
 from services.demo_agent.oauth.grants import (
     ALGORITHM,
     AccessTokens,
@@ -49,6 +45,10 @@ from services.demo_agent.oauth.grants import (
 from services.demo_agent.oauth.store import DemoUser, OAuthStore, RefreshToken
 
 __all__ = ["DemoAuthorizationServer", "FormRequest"]
+
+# Authlib's grants log each token they issue, whole, at DEBUG ("Issue token {...}"): the
+# embedded server shares the app's process and logs, where a token must never appear.
+logging.getLogger("authlib").setLevel(logging.INFO)
 
 REFRESH_TOKEN_LIFETIME = 24 * 3600
 
