@@ -410,8 +410,11 @@ def _check_card(run: _Run, step: _Step) -> None:
 
 def _check_signature(run: _Run, step: _Step) -> None:
     assert run.card is not None
-    verify: ssl.SSLContext | bool = _tls_context(run.verify) if run.verify is not False else False
-    # No `run.headers`: a key set may live at another origin, and credentials are the agent's.
+    # No `run.headers` nor client certificate: a key set may live at another origin, and
+    # credentials are the agent's.
+    verify: ssl.SSLContext | bool = (
+        _tls_context(run.verify, None) if run.verify is not False else False
+    )
     with httpx.Client(timeout=run.timeout, verify=verify, follow_redirects=True) as client:
         signature = verify_card(client, run.card, jwks_url=run.jwks_url)
     run.record(step, _SIGNATURE_STATUS[signature.state], signature.sentence)

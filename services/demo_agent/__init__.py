@@ -15,8 +15,9 @@ token and/or an API key (`DemoAuth`), or be its own OAuth 2 / OpenID Connect
 authorization server under `/oauth` and require its JWT access tokens (`DemoOAuth`).
 With a `database_url` its tasks outlive a restart (those a restart cut off end as
 failed), each visitor's apart from the others'. It sends push notifications (a2a-sdk's
-sender) to public webhooks, and to loopback ones when it is bound to loopback itself. With `card_signing` it signs its cards (its key set at
-`/.well-known/jwks.json`); "bad" serves cards changed after they were signed.
+sender) to public webhooks, and to loopback ones when it is bound to loopback itself.
+With `card_signing` it signs its cards (its key set at `/.well-known/jwks.json`); "bad"
+serves cards changed after they were signed.
 
 - `scenarios/`: what the agent says, one module per scenario (keywords, skill, handler).
 - `executor`: `DemoAgentExecutor`, the a2a-sdk adapter that hands a message to a scenario.
