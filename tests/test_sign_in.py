@@ -362,3 +362,69 @@ def test_the_agent_check_signs_in_with_client_credentials(agent, tmp_path, capsy
 
     wrong = agent_check([agent.url, "--client-id", CLIENT_ID, "--client-secret", "nope"])
     assert wrong == 1
+
+
+# --- a sign-in kept in the workspace ----------------------------------------------------------
+
+
+def _sign_in_on_the_page(at: AppTest, *, keep: bool) -> None:
+    at.switch_page("app_pages/sign_in.py").run()
+    at.selectbox(key="signin_scheme").select("oauth2ClientCredentials")
+    at.selectbox(key="signin_grant").select("client_credentials")
+    at.text_input(key="signin_client_id").input(CLIENT_ID)
+    at.text_input(key="signin_client_secret").input(SECRET)
+    if keep:
+        at.checkbox(key="signin_keep").check()
+    at.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_a_kept_sign_in_is_sealed_and_comes_back_in_a_new_session(monkeypatch, agent):
+    from cryptography.fernet import Fernet
+
+    from services.session import _store as session_store
+
+    monkeypatch.setenv("A2A_AGENT_URL", agent.url)
+    monkeypatch.setenv("A2A_TOKEN_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    first = AppTest.from_file(APP, default_timeout=60)
+    try:
+        first.run()
+        _sign_in_on_the_page(first, keep=True)
+        workspace = first.session_state["workspace_id"]
+        token = first.session_state["oauth_sign_ins"][agent.url].token.access_token
+    finally:
+        close_runtime(first)
+    store = session_store.route_store()
+    assert store is not None
+    sealed = store.sign_in(workspace, agent.url)
+    assert sealed and token not in sealed and SECRET not in sealed  # encrypted at rest
+
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.session_state["workspace_id"] = workspace
+    try:
+        again.run()
+        again.switch_page("app_pages/sign_in.py").run()
+        assert not again.exception, again.exception
+        assert "Signed in" in _page_text(again)
+        brought = again.session_state["oauth_sign_ins"][agent.url]
+        assert brought.token.access_token == token
+        assert any(s.title == "Sign-in brought back from the workspace" for s in brought.timeline)
+        again.button(key="signin_out").click().run()
+        assert store.sign_in(workspace, agent.url) is None  # sign-out forgets it there too
+    finally:
+        close_runtime(again)
+
+
+def test_without_a_key_a_sign_in_is_not_kept(monkeypatch, agent):
+    monkeypatch.setenv("A2A_AGENT_URL", agent.url)
+    monkeypatch.delenv("A2A_TOKEN_ENCRYPTION_KEY", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    try:
+        at.run()
+        at.switch_page("app_pages/sign_in.py").run()
+        keep = at.checkbox(key="signin_keep")
+        assert keep.disabled
+        assert "token_encryption_key" in keep.help
+    finally:
+        close_runtime(at)
