@@ -315,6 +315,13 @@ def test_the_sign_in_page_signs_in_with_client_credentials_and_never_shows_the_t
         at.chat_input[0].set_value("hello").run()
         assert not at.exception, at.exception
         assert "hello" in _page_text(at)
+        # The inspector keeps the chat's exchange with the token masked.
+        recorder = at.session_state["traffic_recorder"]
+        exchanges = [e for r in recorder.streams() for e in r.exchanges]
+        assert exchanges
+        for exchange in exchanges:
+            assert token not in str(exchange.request_headers)
+            assert dict(exchange.request_headers).get("authorization") == "[redacted]"
     finally:
         close_runtime(at)
 
