@@ -23,10 +23,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from services.client import resources
 from services.client.auth import Credentials
 from services.client.oauth import (
-    AuthServer,
     DeviceAuthorization,
     Grant,
-    OAuthFailed,
     PendingSignIns,
     SignIn,
     Step,
@@ -170,7 +168,8 @@ def begin_sign_in(
     client_secret = client_secret or str(_secrets_entry().get("client_secret", ""))
     redactor().add([client_secret])
     http = resources.http(runtime())
-    server, steps = _discover(http, info.card, scheme)
+    # Failures raise OAuthFailed, an AppError: its sentence is the page's.
+    server, steps = runtime().call(adiscover, http, info.card, scheme)
     endpoints = tuple(
         str(i.get("url", "")) for i in info.card.get("supportedInterfaces", ()) if i.get("url")
     )
@@ -198,7 +197,7 @@ def begin_sign_in(
         device: DeviceAuthorization = runtime().call(attempt.astart_device, http)
         redactor().add(attempt.secret_values)
         return device.verification_uri_complete or device.verification_uri
-    _call(attempt.aclient_credentials, http)
+    runtime().call(attempt.aclient_credentials, http)
     _signed_in(attempt)
     return ""
 
@@ -208,7 +207,7 @@ def poll_device_sign_in() -> Token | None:
     attempt = sign_in()
     if attempt is None or attempt.device is None or attempt.token is not None:
         return attempt.token if attempt else None
-    token: Token | None = _call(attempt.apoll_device, resources.http(runtime()))
+    token: Token | None = runtime().call(attempt.apoll_device, resources.http(runtime()))
     if token is not None:
         _signed_in(attempt)
     return token
@@ -223,7 +222,7 @@ def finish_redirect(query: Mapping[str, str]) -> SignIn:
         connect(attempt.agent_url)
     keys.SIGN_INS.setdefault(dict)[attempt.agent_url] = attempt
     returned = str(httpx.URL(redirect_uri()).copy_with(params=httpx.QueryParams(dict(query))))
-    _call(attempt.acomplete_redirect, resources.http(runtime()), returned)
+    runtime().call(attempt.acomplete_redirect, resources.http(runtime()), returned)
     _signed_in(attempt)
     return attempt
 
@@ -245,7 +244,7 @@ def refresh_sign_in() -> None:
     attempt = sign_in()
     if attempt is None or attempt.token is None:
         raise AppError("Not signed in to this agent.")
-    _call(attempt.arefresh, resources.http(runtime()))
+    runtime().call(attempt.arefresh, resources.http(runtime()))
     _signed_in(attempt)
 
 
@@ -299,23 +298,6 @@ def _sealer() -> Fernet | None:
 def _probe(attempt: SignIn, title: str) -> None:
     http = resources.http(runtime())
     runtime().call(lambda: attempt.aprobe(http, title=title))
-
-
-def _discover(
-    http: httpx.AsyncClient, card: Mapping[str, Any], scheme: str
-) -> tuple[AuthServer, list[Step]]:
-    try:
-        server, steps = runtime().call(adiscover, http, card, scheme)
-    except OAuthFailed as failure:
-        raise AppError(str(failure)) from failure
-    return server, steps
-
-
-def _call(function: Any, *args: Any) -> Any:
-    try:
-        return runtime().call(function, *args)
-    except OAuthFailed as failure:
-        raise AppError(str(failure)) from failure
 
 
 def _same_host(agent_url: str, endpoints: tuple[str, ...]) -> tuple[str, ...]:
