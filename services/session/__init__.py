@@ -58,6 +58,7 @@ from services.session._chat import (
 )
 from services.session._conversations import (
     HISTORY_PAGE,
+    composer_draft,
     conversations,
     delete_conversation,
     export_current_conversation,
@@ -234,6 +235,7 @@ __all__ = [
     "set_binding",
     "set_credentials",
     # conversations and the chat
+    "composer_draft",
     "conversation",
     "conversations",
     "delete_conversation",
