@@ -66,6 +66,8 @@ def render_replay(record: StreamRecord) -> None:
                     session.replay_stream(record.id, None if body == draft else body)
                 except (NotReplayable, AppError) as error:
                     show_error(error if isinstance(error, AppError) else str(error))
+                else:
+                    st.rerun()  # the stream list then offers the replay too
     comparison = session.replay_comparison(record.id)
     if comparison is not None:
         render_comparison(comparison)

@@ -86,6 +86,7 @@ def _secret_header(name: str, value: str) -> str:
     scheme = value.split(" ", 1)[0] if " " in value and value.split(" ", 1)[0] != REDACTED else ""
     if name.lower() in ("authorization", "proxy-authorization"):
         scheme = scheme or "Bearer"  # the recorded value is masked whole: Bearer is A2A's usual
+        name = name.title()  # httpx records it lowercased
     prefix = f"{name}: {scheme + ' ' if scheme else ''}"
     if _PLAIN.fullmatch(prefix):  # nothing the shell reads inside double quotes
         return f'"{prefix}${variable}"'
