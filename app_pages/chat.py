@@ -16,6 +16,7 @@ from app_pages.ui.chat import (
     reconnect_turn,
     stream_into,
 )
+from app_pages.ui.composer import render_composer
 from app_pages.ui.conversations import render_conversation_menu
 from app_pages.ui.errors import show_error, turn_boundary
 from app_pages.ui.reply import render_files, render_reply, render_text
@@ -65,6 +66,7 @@ def chat_area(info: AgentInfo | None) -> None:
     """
     conversation = session.conversation()
     asked = placeholder(conversation)
+    composed = render_composer(info, conversation)  # Advanced send: a whole request
     prompt, uploads, background = read_input(info, conversation)
     prompt = prompt or session.take_queued_prompt()
     refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
@@ -91,6 +93,9 @@ def chat_area(info: AgentInfo | None) -> None:
             show_error(error)
     elif sending:
         _, stream = session.send(prompt, to_parts(uploads))
+        live[len(conversation.turns) - 1] = stream
+    elif composed is not None:
+        _, stream = session.send("", request=composed)
         live[len(conversation.turns) - 1] = stream
 
     if info is not None:

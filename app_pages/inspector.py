@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages.ui.errors import show_error
 from app_pages.ui.inspection import render_inspection
+from app_pages.ui.replay import render_replay
 from services import session
 from services.errors import AppError
 from services.inspector.capture import StreamRecord
@@ -113,3 +114,5 @@ else:
 session.show_stream(record.id if record is not None and source == "This session" else None)
 if record is not None:
     render_inspection(inspect(record, redactor), redactor)
+    if source == "This session":
+        render_replay(record)  # send its request again, compare; Copy as curl is above

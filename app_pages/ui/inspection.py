@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages.ui.replay import render_curl
 from services.inspector.capture import Exchange
 from services.inspector.inspection import Inspection, Row, Summary, export_jsonl
 from services.redact import Redactor
@@ -57,7 +58,7 @@ def render_inspection(ins: Inspection, redactor: Redactor, *, live: bool = False
         st.dataframe(_table(ins.rows), hide_index=True)
         return
     _render_table(ins)
-    _render_exchanges(record.exchanges)
+    _render_exchanges(record.exchanges, redactor, record.binding)
     st.download_button(
         "Export as JSON Lines",
         data=export_jsonl(record, redactor),
@@ -173,7 +174,7 @@ def _render_table(ins: Inspection) -> None:
         sdk.caption("The SDK made no event of this frame.")
 
 
-def _render_exchanges(exchanges: list[Exchange]) -> None:
+def _render_exchanges(exchanges: list[Exchange], redactor: Redactor, binding: str) -> None:
     for exchange in exchanges:
         method = exchange.rpc_method or exchange.url
         status = f"{exchange.status} {exchange.reason}".strip() or "no response"
@@ -192,6 +193,7 @@ def _render_exchanges(exchanges: list[Exchange]) -> None:
                 st.json(body)
             else:
                 st.code(exchange.request_body or "(empty)", language=None, wrap_lines=True)
+            render_curl(exchange, redactor, binding)
 
 
 def _headers(items: list[tuple[str, str]]) -> list[dict[str, str]]:

@@ -3,6 +3,8 @@
 - `resources`: what the layer keeps on a session's runtime (settings, the one httpx
   client with capture, allow list and credentials, the a2a-sdk clients by URL).
 - `agent`: resolve a card, connect, send and stream a reply, cancel.
+- `composer`: Advanced send: the chat's request as JSON, checked against the schema.
+- `replay`: a recorded request sent again through the session's client, recorded.
 - `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
 - `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
@@ -20,8 +22,10 @@ from services.client import (
     agent,
     allowlist,
     auth,
+    composer,
     oauth,
     push,
+    replay,
     resources,
     signatures,
     tasks,
@@ -33,8 +37,10 @@ __all__ = [
     "agent",
     "allowlist",
     "auth",
+    "composer",
     "oauth",
     "push",
+    "replay",
     "resources",
     "signatures",
     "tasks",

@@ -355,14 +355,24 @@ class SendOptions:
 
 
 async def astream_reply(
-    runtime: SessionRuntime, url: str, text: str, options: SendOptions | None = None
+    runtime: SessionRuntime,
+    url: str,
+    text: str,
+    options: SendOptions | None = None,
+    *,
+    request: SendMessageRequest | None = None,
 ) -> AsyncIterator[ReplyEvent]:
-    """Send `text` and yield the reply's events; non-streaming agents are polled."""
+    """Send `text` and yield the reply's events; non-streaming agents are polled.
+
+    `request`, when given, is sent as it is instead of the one `options` makes of `text`
+    (the composer's; `text` then only labels the inspector's record).
+    """
     connection = await connection_for(runtime, url)
     info = connection.info
     recorder = await resources.arecorder(runtime)
     record = recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
-    request = (options or SendOptions()).request(text)
+    if request is None:
+        request = (options or SendOptions()).request(text)
     last: ReplyEvent | None = None
     error = ""
     with capturing(record):
@@ -439,10 +449,14 @@ def send_message(
     task_id: str = "",
     options: SendOptions | None = None,
     checkpoint: Callable[[], None] | None = None,
+    request: SendMessageRequest | None = None,
 ) -> EventStream[ReplyEvent]:
-    """Start the reply's stream (cancelling any other of this session) and return it."""
+    """Start the reply's stream (cancelling any other of this session) and return it;
+    `request` is a whole composed request to send instead of `text` (see `astream_reply`)."""
     options = options or SendOptions(context_id=context_id, task_id=task_id)
-    return runtime.stream(lambda: astream_reply(runtime, url, text, options), checkpoint=checkpoint)
+    return runtime.stream(
+        lambda: astream_reply(runtime, url, text, options, request=request), checkpoint=checkpoint
+    )
 
 
 def cancel_task(runtime: SessionRuntime, url: str, task_id: str) -> str:

@@ -58,6 +58,7 @@ from services.session._chat import (
 )
 from services.session._conversations import (
     HISTORY_PAGE,
+    composer_draft,
     conversations,
     delete_conversation,
     export_current_conversation,
@@ -75,7 +76,13 @@ from services.session._conversations import (
     show_earlier_history,
     take_queued_prompt,
 )
-from services.session._inspector import send_probe, show_stream, take_stream_request
+from services.session._inspector import (
+    replay_comparison,
+    replay_stream,
+    send_probe,
+    show_stream,
+    take_stream_request,
+)
 from services.session._keys import (
     CONVERSATION_PARAM,
     SHARE_PARAM,
@@ -234,6 +241,7 @@ __all__ = [
     "set_binding",
     "set_credentials",
     # conversations and the chat
+    "composer_draft",
     "conversation",
     "conversations",
     "delete_conversation",
@@ -296,6 +304,8 @@ __all__ = [
     "take_queued_reconnect",
     "tasks_page_token",
     # the Streaming inspector
+    "replay_comparison",
+    "replay_stream",
     "send_probe",
     "show_stream",
     "take_stream_request",

@@ -5,8 +5,9 @@ much of a long one the Chat page draws, the `?c=` link, and sending a message.
 from __future__ import annotations
 
 import streamlit as st
+from a2a.types.a2a_pb2 import SendMessageRequest
 
-from services.client import agent
+from services.client import agent, composer
 from services.replies import Conversation, PartView, Reply, ReplyEvent
 from services.runtime import EventStream
 from services.session import _keys as keys
@@ -27,6 +28,7 @@ from services.store.workspace import export_conversation, import_conversation
 
 __all__ = [
     "HISTORY_PAGE",
+    "composer_draft",
     "conversations",
     "delete_conversation",
     "export_current_conversation",
@@ -161,23 +163,49 @@ def take_queued_prompt() -> str:
     return keys.QUEUED_PROMPT.pop() or ""
 
 
-def send(text: str, files: list[PartView] | None = None) -> tuple[Reply, EventStream[ReplyEvent]]:
-    """Add `text` (and files) and an empty reply to the conversation; start the stream."""
-    conv = conversation()
-    options = agent.SendOptions(
+def _send_options(conv: Conversation, files: list[PartView] | None = None) -> agent.SendOptions:
+    """What a message sent now in `conv` goes with (the chat's and the composer's draft)."""
+    return agent.SendOptions(
         context_id=conv.context_id,
         task_id=conv.task_id,
         files=tuple(files or ()),
         accepted_output_modes=tuple(conv.accepted_output_modes),
         history_length=conv.history_length,
     )
+
+
+def composer_draft() -> str:
+    """The request the chat would send next in the current conversation, as JSON."""
+    return composer.draft_request(_send_options(conversation()))
+
+
+def send(
+    text: str,
+    files: list[PartView] | None = None,
+    *,
+    request: SendMessageRequest | None = None,
+) -> tuple[Reply, EventStream[ReplyEvent]]:
+    """Add `text` (and files) and an empty reply to the conversation; start the stream.
+
+    With `request` (the composer's, checked by `composer.parse_request`) that request is
+    sent as it is; the history shows its text parts, and its files, as the user's turn.
+    """
+    conv = conversation()
+    options = _send_options(conv, files)
+    if request is not None:
+        text, files = composer.request_turn(request)
     conv.add_user(text, files)
     st.query_params[keys.CONVERSATION_PARAM] = conv.id  # a reload now lands on this conversation
     save_conversation(workspace(), conv)
     save_turn(conv, len(conv.turns) - 1, wait=TURN_WAIT)  # kept before it leaves
     reply = conv.add_reply()
     stream = agent.send_message(
-        runtime(), agent_url(), text, options=options, checkpoint=checkpoint
+        runtime(),
+        agent_url(),
+        text or "(composed request)",
+        options=options,
+        checkpoint=checkpoint,
+        request=request,
     )
     return reply, stream
 

@@ -1,5 +1,6 @@
-"""The Streaming inspector's links and probes: `?stream=N` naming the stream it shows, and
-messages sent outside the chat. (Whether a stream is still kept: `_resources.stream_kept`.)
+"""The Streaming inspector's links, probes and replays: `?stream=N` naming the stream it
+shows, messages sent outside the chat, and a stream's request sent again and compared.
+(Whether a stream is still kept: `_resources.stream_kept`.)
 """
 
 from __future__ import annotations
@@ -7,13 +8,24 @@ from __future__ import annotations
 import streamlit as st
 
 from services.client import agent
+from services.client import replay as replays
+from services.inspector.inspection import inspect
+from services.inspector.replay import Comparison, NotReplayable, compare
 from services.replies import ReplyEvent
 from services.runtime import EventStream
 from services.session import _keys as keys
 from services.session._agents import agent_url
+from services.session._resources import recorder, redactor
 from services.session._runtime import checkpoint, runtime
+from services.session._store import save_stream
 
-__all__ = ["send_probe", "show_stream", "take_stream_request"]
+__all__ = [
+    "replay_comparison",
+    "replay_stream",
+    "send_probe",
+    "show_stream",
+    "take_stream_request",
+]
 
 
 def take_stream_request() -> int | None:
@@ -42,3 +54,36 @@ def show_stream(stream_id: int | None) -> None:
 def send_probe(text: str) -> EventStream[ReplyEvent]:
     """Send `text` in a fresh context, outside the chat (the inspector's own messages)."""
     return agent.send_message(runtime(), agent_url(), text, checkpoint=checkpoint)
+
+
+def replay_stream(stream_id: int, body: str | None = None) -> int:
+    """Send stream `stream_id`'s request again (with `body` instead, if given) and wait
+    for the replay to end; returns the new stream's id. Raises `NotReplayable` or the
+    project's errors with a sentence."""
+    original = recorder().stream(stream_id)
+    if original is None:
+        raise NotReplayable(f"Stream #{stream_id} is no longer kept, so it cannot be replayed.")
+    request = replays.replay_request(original, body)
+    record, stream = replays.replay(runtime(), request, checkpoint=checkpoint)
+    keys.REPLAYS.setdefault(dict)[record.id] = stream_id
+    try:
+        for _event in stream:
+            pass
+    finally:
+        save_stream(record.id)
+    return record.id
+
+
+def replay_comparison(stream_id: int) -> Comparison | None:
+    """Stream `stream_id` next to its latest replay, or (for a replay) next to its
+    original; None when it has neither, or the other is no longer kept."""
+    pairs = keys.REPLAYS.get_or({})
+    if stream_id in pairs:
+        original_id, replay_id = pairs[stream_id], stream_id
+    else:
+        replay_id = max((r for r, o in pairs.items() if o == stream_id), default=0)
+        original_id = stream_id
+    original, replayed = recorder().stream(original_id), recorder().stream(replay_id)
+    if original is None or replayed is None:
+        return None
+    return compare(inspect(original, redactor()), inspect(replayed, redactor()))

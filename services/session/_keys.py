@@ -50,6 +50,7 @@ __all__ = [
     "REBUILDS",
     "RECORDER",
     "REDACTOR",
+    "REPLAYS",
     "REPRODUCTION",
     "RESUME",
     "RUNTIME",
@@ -139,6 +140,7 @@ AGENT_CHECKS: Key[list[AgentCheckReport]] = Key("agent_check_runs")
 AGENT_CHECK_RUNNING: Key[AgentCheckRun] = Key("agent_check_running")
 TASKS_PAGE: Key[str] = Key("tasks_page_token")
 STREAM_SHOWN: Key[str] = Key("inspector_stream_in_url")
+REPLAYS: Key[dict[int, int]] = Key("inspector_replays")  # a replay's stream id -> its original's
 
 # --- the URL -------------------------------------------------------------------------------
 
