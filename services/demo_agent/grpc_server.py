@@ -22,7 +22,8 @@ from a2a.auth.user import UnauthenticatedUser, User
 from a2a.server.request_handlers import GrpcHandler, RequestHandler
 from a2a.server.request_handlers.grpc_handler import DefaultGrpcServerCallContextBuilder
 from a2a.server.routes.common import StarletteUser
-from a2a.types import a2a_pb2_grpc
+from a2a.types import a2a_pb2, a2a_pb2_grpc
+from grpc_reflection.v1alpha import reflection
 from starlette.authentication import SimpleUser
 from starlette.datastructures import Headers
 
@@ -116,6 +117,9 @@ async def serve_grpc(
     a2a_pb2_grpc.add_A2AServiceServicer_to_server(  # type: ignore[no-untyped-call]
         GrpcHandler(handler, context_builder=_Caller(check)), server
     )
+    # Reflection, so `grpcurl` (the inspector's "copy as grpcurl") needs no .proto file.
+    service = a2a_pb2.DESCRIPTOR.services_by_name["A2AService"].full_name
+    reflection.enable_server_reflection((service, reflection.SERVICE_NAME), server)
     if not server.add_insecure_port(f"{host}:{port}"):  # 0: the port was not bound
         raise RuntimeError(f"gRPC could not listen on {host}:{port}")
     await server.start()
