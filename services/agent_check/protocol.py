@@ -5,7 +5,8 @@ app can use (JSON-RPC, HTTP+JSON, gRPC) sends a message, streams one, reads, lis
 tasks, provokes the errors the spec names, fetches the extended card, and compares what
 the card claims with what the agent did. Every call is one inspector record, so each
 `Check` points at the exchange that shows it. The run is bounded: at most `max_requests`
-HTTP requests (or gRPC calls) and `timeout` seconds in all; what is left over is skipped with a sentence.
+HTTP requests or gRPC calls and `timeout` seconds in all; what is left over is skipped
+with a sentence.
 
 Levels come from the spec's words (A2A 1.0 `docs/specification.md`; 0.3 for 0.3 cards).
 A broken MUST is "fail"; a broken SHOULD or MAY is "warn".
