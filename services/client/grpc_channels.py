@@ -17,6 +17,7 @@ to gRPC targets on the agent's own host only, as with HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -123,8 +124,37 @@ class _KeptChannel:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._channel, name)
 
+    def unary_unary(self, *args: Any, **kwargs: Any) -> _CancellableUnary:
+        return _CancellableUnary(self._channel.unary_unary(*args, **kwargs))
+
     async def close(self, grace: float | None = None) -> None:
         """Left open: other clients of this agent share it; the runtime closes it."""
+
+
+class _CancellableUnary:
+    """A unary method whose cancellation reaches the caller as the caller's own.
+
+    Cancelled while it waits, a grpc.aio unary call (with interceptors) raises a fresh
+    CancelledError, without the message anyio's cancel scopes recognise theirs by, so an
+    `anyio.fail_after` around it let the cancellation escape instead of a TimeoutError.
+    Waiting through `asyncio.shield` keeps the caller's own CancelledError; the call is
+    then cancelled by hand.
+    """
+
+    def __init__(self, method: Any) -> None:
+        self._method = method
+
+    async def __call__(self, request: Any, **kwargs: Any) -> Any:
+        call = self._method(request, **kwargs)
+        try:
+            return await asyncio.shield(_response(call))
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
+
+
+async def _response(call: Any) -> Any:
+    return await call
 
 
 @dataclass

@@ -24,10 +24,11 @@ _TRANSPORT_KEYS = {"user-agent", "grpc-accept-encoding", "grpc-timeout", "te", "
 def _placeholder(name: str, value: str) -> str:
     name = name.lower()
     if name == "authorization":
+        # A recorded value is redacted whole, scheme and all: Bearer is A2A's usual one.
         scheme, _, _rest = value.partition(" ")
-        if scheme.lower() == "bearer":
-            return "Bearer $A2A_TOKEN"
-        return f"{scheme} $A2A_CREDENTIALS" if scheme else "$A2A_CREDENTIALS"
+        if scheme.isalpha() and scheme.lower() != "bearer":
+            return f"{scheme} $A2A_CREDENTIALS"
+        return "Bearer $A2A_TOKEN"
     if "api-key" in name or "apikey" in name:
         return "$A2A_API_KEY"
     return "$A2A_SECRET"
