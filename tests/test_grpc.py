@@ -14,6 +14,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from services.agent_check.doctor import diagnose
 from services.agent_check.model import AgentCheckReport
 from services.agent_check.protocol import run_protocol_checks
 from services.client import agent, resources, tasks
@@ -274,6 +275,21 @@ def test_the_agent_check_binding_grpc_exits_0_against_the_demo_agent(demo):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Protocol 1.0 over GRPC" in done.stdout
     assert "rpc.send-streaming-message.grpc" in done.stdout
+
+
+def test_the_doctor_probes_a_grpc_choice_with_a_get_task_over_grpc(guarded):
+    refused = diagnose(guarded.url, binding="GRPC", timeout=5)
+    assert [(c.status, c.message) for c in refused.checks if c.id == "doctor.auth"] == [
+        (
+            "warn",
+            "The agent answered 401: its card asks for a bearer token (securitySchemes.bearer); "
+            "pass --token or set credentials.",
+        )
+    ]
+    accepted = diagnose(
+        guarded.url, binding="GRPC", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+    )
+    assert not accepted.must_failed and accepted.agent["binding"] == "GRPC"
 
 
 def test_the_protocol_run_reads_the_task_through_three_bindings(demo):
