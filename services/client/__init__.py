@@ -3,6 +3,7 @@
 - `resources`: what the layer keeps on a session's runtime (settings, the one httpx
   client with capture, allow list and credentials, the a2a-sdk clients by URL).
 - `agent`: resolve a card, connect, send and stream a reply, cancel.
+- `grpc_channels`: the gRPC channels of the third binding, kept on the session's loop.
 - `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
 - `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
@@ -20,6 +21,7 @@ from services.client import (
     agent,
     allowlist,
     auth,
+    grpc_channels,
     oauth,
     push,
     resources,
@@ -33,6 +35,7 @@ __all__ = [
     "agent",
     "allowlist",
     "auth",
+    "grpc_channels",
     "oauth",
     "push",
     "resources",

@@ -1,6 +1,8 @@
 """The inspector: capture A2A traffic, check it against the spec, show it row by row.
 
 - `capture`: an httpx transport that records exchanges and SSE frames, redacted, bounded.
+- `grpc_capture`: the same for gRPC calls (a `grpc.aio` client interceptor); `grpcurl`:
+  the `grpcurl` command line that repeats a recorded gRPC call, secrets as placeholders.
 - `validation`: checks a recorded stream against the A2A 1.0 spec.
 - `inspection`: what the Streaming inspector shows of one stream (rows, summary, export).
 - `stream_file`: the stream file format (JSON Lines) read back through `services.formats`.
@@ -15,9 +17,20 @@ from services.inspector import (
     capture,
     card_check,
     deliveries,
+    grpc_capture,
+    grpcurl,
     inspection,
     stream_file,
     validation,
 )
 
-__all__ = ["capture", "card_check", "deliveries", "inspection", "stream_file", "validation"]
+__all__ = [
+    "capture",
+    "card_check",
+    "deliveries",
+    "grpc_capture",
+    "grpcurl",
+    "inspection",
+    "stream_file",
+    "validation",
+]
