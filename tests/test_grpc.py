@@ -326,5 +326,9 @@ def test_the_chat_page_with_the_binding_set_to_grpc_gets_a_reply(monkeypatch, de
         runtime = at.session_state["runtime"]
         record = last_record(runtime)
         assert record.binding == "GRPC" and record.exchanges[-1].protocol == "grpc"
+        at.switch_page("app_pages/inspector.py").run()  # the record, drawn
+        assert not at.exception
+        labels = [e.label for e in at.get("expander")]
+        assert any(STREAM_METHOD in label and "→ 0 OK" in label for label in labels), labels
     finally:
         close_runtime(at)
