@@ -58,6 +58,12 @@ FIGURES: dict[str, str] = {
     "sessions50_first_event_p95_ms_raw": "ms",
     "sessions50_cpu_us_per_event_app": "us/event",
     "sessions50_cpu_us_per_event_raw": "us/event",
+    "binding_eps_jsonrpc": "events/s",
+    "binding_eps_http_json": "events/s",
+    "binding_eps_grpc": "events/s",
+    "binding_first_event_ms_jsonrpc": "ms",
+    "binding_first_event_ms_http_json": "ms",
+    "binding_first_event_ms_grpc": "ms",
     "persist_stream_ratio": "",
     "persist_stream_eps_on": "events/s",
     "persist_stream_eps_off": "events/s",
@@ -162,6 +168,10 @@ def measure(plan: Plan, *, where: Where, browser: bool, others: bool) -> tuple[F
                 ("first event", lambda: service.first_event_figures(urls["fast"], sizes)),
                 ("short messages", lambda: service.short_figures(urls["fast"], sizes)),
                 (
+                    "long stream over each binding",
+                    lambda: service.binding_figures(urls["fast"], sizes),
+                ),
+                (
                     f"{service.SESSIONS} sessions at once",
                     lambda: _sessions_step(plan, where),
                 ),
@@ -224,6 +234,11 @@ def setup(plan: Plan, where: Where, figures: Figures) -> str:
             f"{'processes' if where == 'process' else 'threads'}; app: a runtime and a "
             "reading thread per session; raw: every stream a task on one loop; raw_loops: "
             "the raw SDK on a loop thread per session; first event timed from the common send"
+        )
+    if "binding_eps_grpc" in figures:
+        lines.append(
+            f"bindings: the long reply through the app over JSON-RPC, HTTP+JSON and gRPC, "
+            f"{sizes.binding_rounds} round(s) each after a warm one (medians)"
         )
     if "persist_stream_ratio" in figures:
         lines.append(

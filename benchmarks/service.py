@@ -37,6 +37,7 @@ __all__ = [
     "Page",
     "Sizes",
     "app_stream",
+    "binding_figures",
     "first_event_figures",
     "portal_figures",
     "ready_runtime",
@@ -66,6 +67,7 @@ class Sizes:
     portal_calls: int = 5000
     runtimes: int = 50
     sessions_rounds: int = 5
+    binding_rounds: int = 3
 
 
 QUICK = Sizes(
@@ -76,6 +78,7 @@ QUICK = Sizes(
     portal_calls=300,
     runtimes=5,
     sessions_rounds=1,
+    binding_rounds=1,
 )
 
 
@@ -326,3 +329,23 @@ def sessions_figures(agents: list[str], sizes: Sizes) -> dict[str, float]:
         "sessions50_cpu_us_per_event_app": cpu_us(0),
         "sessions50_cpu_us_per_event_raw": cpu_us(1),
     }
+
+
+# The card's bindings, as the figures name them.
+BINDING_FIGURES = {"JSONRPC": "jsonrpc", "HTTP+JSON": "http_json", "GRPC": "grpc"}
+
+
+def binding_figures(url: str, sizes: Sizes) -> dict[str, float]:
+    """The long reply through the app over each binding: events per second, first event."""
+    figures: dict[str, float] = {}
+    for binding, name in BINDING_FIGURES.items():
+        runtime = SessionRuntime(label=f"bench-{name}")
+        try:
+            agent.connect(runtime, url, binding)
+            app_stream(runtime, url, STREAM_TEXT)  # warm: the connection, the channel
+            runs = [app_stream(runtime, url, STREAM_TEXT) for _ in range(sizes.binding_rounds)]
+        finally:
+            runtime.close()
+        figures[f"binding_eps_{name}"] = median([run.eps for run in runs])
+        figures[f"binding_first_event_ms_{name}"] = median([run.first_event * 1000 for run in runs])
+    return figures

@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import grpc
+import grpc.aio
 import httpx
 from a2a.client.errors import A2AClientTimeoutError
 from a2a.utils.errors import A2AError, TaskNotFoundError
@@ -105,6 +107,28 @@ def translate_errors(url: str, *, streaming: bool = False) -> Iterator[None]:
         raise translate(error, url, streaming=streaming) from error
 
 
+def _translate_grpc(error: Exception, url: str, detail: str, *, streaming: bool) -> AppError | None:
+    """The sentence for a gRPC status the A2A errors do not cover (a2a-sdk wraps the rest)."""
+    call = _first(error, grpc.aio.AioRpcError)
+    if not isinstance(call, grpc.aio.AioRpcError):
+        return None
+    code = call.code()
+    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+        return AgentError(
+            f"The agent refused the call (gRPC {code.name}): it wants credentials. "
+            "Set its token or API key under Credentials in the sidebar.",
+            detail=detail,
+        )
+    if code == grpc.StatusCode.UNAVAILABLE:
+        what = "stopped answering over gRPC" if streaming else "could not be reached over gRPC"
+        return AgentUnreachable(
+            f"The agent at {url} {what}. Check that it is running and that its card names "
+            "the right gRPC address; what arrived is kept.",
+            detail=detail,
+        )
+    return None
+
+
 def translate(error: Exception, url: str, *, streaming: bool = False) -> AppError:
     """The project's error for an httpx / a2a-sdk exception (raise it `from error`)."""
     detail = _detail(error)
@@ -142,6 +166,9 @@ def translate(error: Exception, url: str, *, streaming: bool = False) -> AppErro
             "What arrived is kept; the Streaming inspector shows the raw data.",
             detail=detail,
         )
+    grpc_error = _translate_grpc(error, url, detail, streaming=streaming)
+    if grpc_error is not None:
+        return grpc_error
     status = _first(error, httpx.HTTPStatusError)
     if isinstance(status, httpx.HTTPStatusError) and status.response.status_code in (401, 403):
         code = status.response.status_code

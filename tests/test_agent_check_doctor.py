@@ -71,7 +71,7 @@ def test_the_demo_agent_passes_every_check_in_order():
     assert report.agent["name"] == "A2A Demo Agent"
     assert report.agent["protocol_version"] == "1.0"
     assert report.agent["binding"] == "JSONRPC"
-    assert set(report.agent["bindings"]) == {"JSONRPC", "HTTP+JSON"}
+    assert set(report.agent["bindings"]) == {"JSONRPC", "HTTP+JSON", "GRPC"}
     assert TOKEN not in json.dumps(report.as_json())
 
 

@@ -187,6 +187,9 @@ def _render_exchanges(exchanges: list[Exchange], redactor: Redactor, binding: st
             request.dataframe(_headers(exchange.request_headers), hide_index=True)
             response.markdown("**Response headers**")
             response.dataframe(_headers(exchange.response_headers), hide_index=True)
+            if exchange.protocol == "grpc":  # headers are metadata; the status is in trailers
+                response.markdown("**Trailers**")
+                response.dataframe(_headers(exchange.trailers), hide_index=True)
             st.markdown("**Request body**")
             body = exchange.request_json
             if body is not None:

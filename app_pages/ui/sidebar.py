@@ -19,6 +19,7 @@ BINDINGS = {
     "": "Automatic (the card's order)",
     "JSONRPC": "JSON-RPC",
     "HTTP+JSON": "HTTP+JSON (REST)",
+    "GRPC": "gRPC",
 }
 _LOOP_COLORS = {"ok": "green", "rebuilt": "blue", "lagging": "orange", "down": "red"}
 _SIGNATURE_COLORS = {"verified": "green", "invalid": "red", "unverifiable": "orange"}

@@ -25,13 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import grpc
 import httpx
 from a2a.client.card_resolver import parse_agent_card
-from a2a.types.a2a_pb2 import AgentCard
+from a2a.types import a2a_pb2_grpc
+from a2a.types.a2a_pb2 import AgentCard, GetTaskRequest
 from google.protobuf.json_format import ParseError
 
 from services.agent_check.model import AgentCheckReport, Check, Level, Status
 from services.client.agent import CARD_MAX_BYTES, CARD_PATHS
+from services.client.grpc_channels import grpc_target
 from services.client.signatures import verify_card
 from services.client.tls import ClientCertificate, certificate_refusal
 from services.errors import InvalidUrl
@@ -42,7 +45,8 @@ from services.urls import check_agent_url, shorten
 __all__ = ["APP_PROTOCOL_VERSIONS", "BINDING_NAMES", "diagnose"]
 
 APP_PROTOCOL_VERSIONS = ("1.0", "0.3")  # what this app speaks, preferred first
-BINDING_NAMES = {"jsonrpc": "JSONRPC", "rest": "HTTP+JSON"}  # command-line name -> card's
+# Command-line name -> the card's.
+BINDING_NAMES = {"jsonrpc": "JSONRPC", "rest": "HTTP+JSON", "grpc": "GRPC"}
 _DISCOVERY = "A2A 1.0 §8.2 Agent Card discovery"
 _AUTH = "A2A 1.0 §4 Authentication and Authorization"
 _VERSIONS = "A2A 1.0 §3.2.1 Protocol versioning (A2A-Version header)"
@@ -485,12 +489,56 @@ def _probe(run: _Run, client: httpx.Client) -> httpx.Response:
     """A request that changes nothing: get a task that does not exist."""
     task_id = f"agent-check-{uuid.uuid4()}"
     version_header = {"A2A-Version": run.version}
+    if run.chosen_binding == "GRPC":
+        return _grpc_probe(run, task_id)
     if run.chosen_binding == "HTTP+JSON":
         url = f"{run.endpoint.rstrip('/')}/tasks/{task_id}"
         return client.get(url, headers=version_header)
     method = "GetTask" if run.version == "1.0" else "tasks/get"
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": {"id": task_id}}
     return client.post(run.endpoint, content=json.dumps(body), headers=version_header)
+
+
+# gRPC status -> the HTTP status the auth step judges (A2A 1.0 §3.3.2's mapping).
+_GRPC_AS_HTTP = {
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+}
+
+
+def _grpc_probe(run: _Run, task_id: str) -> httpx.Response:
+    """`_probe` over gRPC: a synchronous GetTask (no event loop), told as an HTTP answer.
+
+    A status with no HTTP twin answers 500 with the status in an error body, where
+    `_refuses_version` finds VERSION_NOT_SUPPORTED; a channel that cannot connect raises
+    `httpx.ConnectError`, as the HTTP probe would.
+    """
+    target, secure = grpc_target(run.endpoint)
+    metadata = [("a2a-version", run.version)]
+    metadata += [(name.lower(), value) for name, value in run.headers.items()]
+    if secure:
+        roots = None
+        if isinstance(run.verify, str):
+            with open(run.verify, "rb") as file:
+                roots = file.read()
+        channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(roots))
+    else:
+        channel = grpc.insecure_channel(target)
+    with channel:
+        stub = a2a_pb2_grpc.A2AServiceStub(channel)  # type: ignore[no-untyped-call]
+        try:
+            stub.GetTask(GetTaskRequest(id=task_id), metadata=metadata, timeout=run.timeout)
+        except grpc.RpcError as error:
+            code: grpc.StatusCode = error.code()
+            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise httpx.ConnectError(f"gRPC {code.name}: {error.details()}") from error
+            reasons = " ".join(str(value) for _key, value in error.trailing_metadata() or ())
+            status = _GRPC_AS_HTTP.get(code, 500)
+            body = {"error": {"code": code.name, "message": f"{error.details()} {reasons}"}}
+            return httpx.Response(status, json=body)
+    return httpx.Response(200, json={})
 
 
 def _expected_credentials(card: AgentCard) -> str:

@@ -1,11 +1,12 @@
 """The protocol run: each A2A operation the card promises, called once per binding.
 
 `run_protocol_checks` reads the card, then for every binding the card declares that this
-app can use (JSON-RPC, HTTP+JSON) sends a message, streams one, reads, lists and cancels
+app can use (JSON-RPC, HTTP+JSON, gRPC) sends a message, streams one, reads, lists and cancels
 tasks, provokes the errors the spec names, fetches the extended card, and compares what
 the card claims with what the agent did. Every call is one inspector record, so each
 `Check` points at the exchange that shows it. The run is bounded: at most `max_requests`
-HTTP requests and `timeout` seconds in all; what is left over is skipped with a sentence.
+HTTP requests or gRPC calls and `timeout` seconds in all; what is left over is skipped
+with a sentence.
 
 Levels come from the spec's words (A2A 1.0 `docs/specification.md`; 0.3 for 0.3 cards).
 A broken MUST is "fail"; a broken SHOULD or MAY is "warn".
@@ -49,6 +50,7 @@ from services.agent_check.model import AgentCheckReport, Check, Level, Status
 from services.client import resources
 from services.client.agent import SendOptions, aresolve_card
 from services.client.auth import Credentials, OriginCredentials
+from services.client.grpc_channels import ChannelFactory
 from services.client.tls import ClientCertificate, OriginCertificates
 from services.errors import AppError, translate
 from services.inspector.capture import StreamRecord, TrafficRecorder, capturing
@@ -74,7 +76,7 @@ MUST_RULES = frozenset(
     }
 )
 
-_USABLE = {"JSONRPC": "jsonrpc", "HTTP+JSON": "rest"}
+_USABLE = {"JSONRPC": "jsonrpc", "HTTP+JSON": "rest", "GRPC": "grpc"}
 _CAP_REACHED = "Not run: the request cap was reached."
 _OUT_OF_TIME = "Not run: the run's time budget was spent."
 
@@ -114,6 +116,7 @@ class _Run:
     max_requests: int
     deadline: float
     has_credentials: bool
+    grpc_channels: ChannelFactory  # the run's gRPC channels, on the runtime's loop
     records: list[StreamRecord] = field(default_factory=list)
     card_requests: int = 1
     tasks: dict[str, Task] = field(default_factory=dict)  # binding -> the run's first task
@@ -252,6 +255,7 @@ def _client(run: _Run, binding: str, *, streaming: bool) -> Client:
         streaming=streaming,
         supported_protocol_bindings=[binding],
         use_client_preference=True,
+        grpc_channel_factory=run.grpc_channels,
     )
     return ClientFactory(config).create(run.card)
 
@@ -328,7 +332,7 @@ async def _binding_checks(run: _Run, binding: str, message: str) -> None:
                 failure = error
             record.finish()
             exchange = record.exchanges[-1] if record.exchanges else None
-            if exchange is not None and not exchange.is_sse:
+            if exchange is not None and exchange.protocol == "http" and not exchange.is_sse:
                 kind = exchange.content_type or "no content type"
                 return "fail", (
                     f"The card declares streaming, but the agent answered the streaming call "
@@ -676,6 +680,7 @@ async def _arun(
         max_requests,
         deadline,
         credentials is not None,
+        await resources.agrpc_channel_factory(runtime, url),
     )
     declared: list[str] = []
     for interface in card.supported_interfaces:
@@ -725,7 +730,7 @@ def run_protocol_checks(
     """Call each A2A operation the agent's card promises; append a `Check` per rule.
 
     Args:
-        binding: "JSONRPC" or "HTTP+JSON" to check that binding only; None for every one.
+        binding: "JSONRPC", "HTTP+JSON" or "GRPC" to check that binding only; None for every one.
         headers: sent to the agent (and its endpoints' origins) with every request.
         timeout: the whole run's time budget, in seconds.
         message: the text sent where a message is needed.

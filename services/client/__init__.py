@@ -5,6 +5,7 @@
 - `agent`: resolve a card, connect, send and stream a reply, cancel.
 - `composer`: Advanced send: the chat's request as JSON, checked against the schema.
 - `replay`: a recorded request sent again through the session's client, recorded.
+- `grpc_channels`: the gRPC channels of the third binding, kept on the session's loop.
 - `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
 - `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
@@ -23,6 +24,7 @@ from services.client import (
     allowlist,
     auth,
     composer,
+    grpc_channels,
     oauth,
     push,
     replay,
@@ -38,6 +40,7 @@ __all__ = [
     "allowlist",
     "auth",
     "composer",
+    "grpc_channels",
     "oauth",
     "push",
     "replay",

@@ -76,7 +76,11 @@ log = logging.getLogger(__name__)
 
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")  # current, legacy
 CARD_MAX_BYTES = 4 * 1024 * 1024  # a card listing 5,000 skills is under 1 MB
-BINDINGS = [TransportProtocol.JSONRPC.value, TransportProtocol.HTTP_JSON.value]
+BINDINGS = [
+    TransportProtocol.JSONRPC.value,
+    TransportProtocol.HTTP_JSON.value,
+    TransportProtocol.GRPC.value,  # over the runtime's channels (`grpc_channels`)
+]
 POLL_INTERVAL = 0.5
 POLL_LIMIT = 240  # GetTask polls for agents that do not stream: two minutes
 
@@ -212,7 +216,7 @@ def _info(
     interface = next((i for i in card.supported_interfaces if i.protocol_binding in wanted), None)
     if interface is None:
         offered = ", ".join(i.protocol_binding for i in card.supported_interfaces) or "none"
-        asked = binding or "JSON-RPC or HTTP+JSON"
+        asked = binding or "JSON-RPC, HTTP+JSON or gRPC"
         raise InvalidCard(
             f"The agent at {url} offers no {asked} interface (it offers {offered}). "
             "Choose another binding, or another agent."
@@ -248,7 +252,7 @@ async def aconnect(
 ) -> AgentInfo:
     """Resolve the agent's card and build its a2a-sdk client on the runtime's loop.
 
-    `binding` ("JSONRPC" or "HTTP+JSON") overrides the card's preference; `extended`
+    `binding` ("JSONRPC", "HTTP+JSON" or "GRPC") overrides the card's preference; `extended`
     also fetches the extended card when the agent offers one (callers with credentials);
     `jwks_url` is where the card's signature keys are, instead of the signature's `jku`.
     """
@@ -266,6 +270,7 @@ async def aconnect(
         polling=not card.capabilities.streaming,
         supported_protocol_bindings=[binding] if binding else BINDINGS,
         use_client_preference=bool(binding),
+        grpc_channel_factory=await resources.agrpc_channel_factory(runtime, url),
     )
     try:
         client = ClientFactory(config).create(card)

@@ -285,6 +285,7 @@ async def asend_in_background(
         streaming=False,
         supported_protocol_bindings=[connection.info.binding],
         use_client_preference=True,
+        grpc_channel_factory=await resources.agrpc_channel_factory(runtime, url),
     )
     first: ReplyEvent | None = None
     with _recorded(recorder, connection, url, f"Background: {text}") as record:

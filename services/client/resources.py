@@ -1,11 +1,12 @@
 """The A2A layer's loop-bound objects, kept in a `SessionRuntime` as resources.
 
-A runtime knows nothing about A2A; this module puts three resources in it: the session's
+A runtime knows nothing about A2A; this module puts four resources in it: the session's
 settings (its traffic recorder, credentials, client certificates, allow list and timeout),
 the one httpx client (with the capturing transport over a transport per client
-certificate, the allow-list guard and the credentials hooks), and the a2a-sdk clients by
-agent URL. Each is created on the runtime's loop the first time it is
-asked for and closed there, SDK clients before the httpx client they use.
+certificate, the allow-list guard and the credentials hooks), the gRPC channels (one per
+agent target, see `grpc_channels`), and the a2a-sdk clients by agent URL. Each is created
+on the runtime's loop the first time it is asked for and closed there, SDK clients before
+the httpx client and the channels they use.
 
 `configure` gives a runtime its session's settings; a runtime never configured gets the
 defaults (a fresh recorder, no credentials, no certificates, no allow list).
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from services.client.allowlist import AllowList
+from services.client.grpc_channels import ChannelFactory, GrpcChannels
 from services.client.tls import OriginCertificates, OriginTransports
 from services.inspector.capture import CapturingTransport, TrafficRecorder
 from services.redact import Redactor
@@ -34,11 +36,13 @@ __all__ = [
     "A2ASettings",
     "acertificates",
     "aconnections",
+    "agrpc_channel_factory",
     "ahttp",
     "arecorder",
     "certificates",
     "configure",
     "connections",
+    "grpc_channels",
     "http",
     "pool_counts",
     "recorder",
@@ -90,8 +94,19 @@ async def _close_http(http: _Http) -> None:
     await http.client.aclose()
 
 
+async def _open_grpc(runtime: SessionRuntime) -> GrpcChannels:
+    settings = await runtime.aget(_SETTINGS)
+    return GrpcChannels(settings.recorder, settings.auth, settings.allow, settings.certificates)
+
+
+async def _close_grpc(channels: GrpcChannels) -> None:
+    await channels.aclose()
+
+
 async def _open_connections(runtime: SessionRuntime) -> dict[str, AgentConnection]:
-    await runtime.aget(_HTTP)  # created first, so closed after the SDK clients that use it
+    # Created first, so closed after the SDK clients that use them.
+    await runtime.aget(_HTTP)
+    await runtime.aget(_GRPC)
     return {}
 
 
@@ -106,6 +121,7 @@ async def _close_connections(connections: dict[str, AgentConnection]) -> None:
 
 _SETTINGS: Resource[A2ASettings] = Resource("a2a.settings", _default_settings)
 _HTTP: Resource[_Http] = Resource("a2a.http", _open_http, _close_http)
+_GRPC: Resource[GrpcChannels] = Resource("a2a.grpc", _open_grpc, _close_grpc)
 _CONNECTIONS: Resource[dict[str, AgentConnection]] = Resource(
     "a2a.connections", _open_connections, _close_connections
 )
@@ -171,6 +187,16 @@ def pool_counts(runtime: SessionRuntime) -> tuple[int, int]:
     """(open, idle) connections in the session's pools; (0, 0) if it has no client yet."""
     opened = runtime.peek(_HTTP)
     return opened.transport.connection_counts() if opened is not None else (0, 0)
+
+
+async def agrpc_channel_factory(runtime: SessionRuntime, agent_url: str) -> ChannelFactory:
+    """`ClientConfig.grpc_channel_factory` for `agent_url`: its channels, on this loop."""
+    return (await runtime.aget(_GRPC)).factory(agent_url)
+
+
+def grpc_channels(runtime: SessionRuntime) -> GrpcChannels | None:
+    """The runtime's gRPC channels, if any were asked for (read them on its loop only)."""
+    return runtime.peek(_GRPC)
 
 
 async def aconnections(runtime: SessionRuntime) -> dict[str, AgentConnection]:

@@ -3,9 +3,12 @@
 It listens on 127.0.0.1:9999 unless told otherwise (on loopback it may also send push
 notifications to loopback webhooks; on any other address, to public ones only):
 
-    python -m services.demo_agent --port 9999 [--bearer-token T] [--api-key K]
-        [--oauth [--token-lifetime S]] [--database-url sqlite:///tasks.db]
+    python -m services.demo_agent --port 9999 [--grpc-port P] [--bearer-token T]
+        [--api-key K] [--oauth [--token-lifetime S]] [--database-url sqlite:///tasks.db]
         [--signed-card | --bad-signature]
+
+With `--grpc-port` it also serves the same agent (same tasks, same credentials, sent as
+metadata) over gRPC on that port, and its card declares the gRPC interface.
 
 With `--oauth` it is also its own OAuth 2 / OpenID Connect authorization server under
 `/oauth` (client `demo-client`, secret `demo-secret`) and requires its access tokens.
@@ -29,6 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the A2A demo agent on its own.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9999)
+    parser.add_argument(
+        "--grpc-port", type=int, metavar="P", help="also serve the agent over gRPC on port P"
+    )
     parser.add_argument("--bearer-token", help="require this bearer token")
     parser.add_argument("--api-key", help=f"require this API key (in {API_KEY_HEADER})")
     parser.add_argument(
@@ -65,6 +71,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.oauth and (args.bearer_token or args.api_key):
         parser.error("--oauth replaces --bearer-token and --api-key; give one or the other")
+    if args.grpc_port is not None and not 0 < args.grpc_port < 65536:
+        parser.error("--grpc-port is a port number, 1 to 65535")
     if args.token_lifetime < 1:
         parser.error("--token-lifetime is a number of seconds, at least 1")
     base_url = f"http://{args.host}:{args.port}"
@@ -74,6 +82,8 @@ def main() -> None:
         else None
     )
     print(f"A2A demo agent at {base_url}  (card: {base_url}/.well-known/agent-card.json)")  # noqa: T201
+    if args.grpc_port is not None:
+        print(f"gRPC at {args.host}:{args.grpc_port}")  # noqa: T201
     if auth:
         print("Requests need a credential; the card and /files/... stay public.")  # noqa: T201
     oauth = DemoOAuth(access_token_lifetime=args.token_lifetime) if args.oauth else None
@@ -85,8 +95,10 @@ def main() -> None:
         oauth=oauth,
         database_url=args.database_url,
         card_signing=args.card_signing,
+        grpc_port=args.grpc_port,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # Lifespan on: the app opens its database and its gRPC server on uvicorn's loop.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")
 
 
 def _print_oauth(oauth: DemoOAuth, endpoints: OAuthEndpoints) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from urllib.parse import urlsplit
 
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import (
@@ -35,6 +36,7 @@ from starlette.routing import Route
 from services.demo_agent.auth import DemoAuth, RequireCredentials, demo_auth_check
 from services.demo_agent.card import build_agent_card, build_extended_agent_card
 from services.demo_agent.executor import DemoAgentExecutor
+from services.demo_agent.grpc_server import serve_grpc
 from services.demo_agent.oauth import DemoOAuth, mount_oauth
 from services.demo_agent.push import is_loopback_url, new_push_client, push_url_policy
 from services.demo_agent.scenarios import DemoTiming
@@ -75,6 +77,7 @@ def build_app(
     oauth: DemoOAuth | None = None,
     database_url: str | None = None,
     card_signing: CardSigning | None = None,
+    grpc_port: int | None = None,
 ) -> Starlette:
     """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
 
@@ -94,10 +97,15 @@ def build_app(
 
     `card_signing="signed"` signs the public and extended cards (ES256, the key published
     at `/.well-known/jwks.json`); "bad" changes each card after signing it (see `signing`).
+
+    `grpc_port` also serves the agent over gRPC on that port of `base_url`'s host (the
+    card's third interface), from the app's lifespan: serve it with lifespan on.
     """
     if auth and oauth:
         raise ValueError("build_app takes auth or oauth, not both")
-    card = build_agent_card(base_url, auth=auth, oauth=oauth)
+    grpc_host = urlsplit(base_url).hostname or "127.0.0.1"
+    grpc_target = f"{grpc_host}:{grpc_port}" if grpc_port is not None else ""
+    card = build_agent_card(base_url, auth=auth, oauth=oauth, grpc_target=grpc_target)
     card.capabilities.streaming = streaming
     extended_card = build_extended_agent_card(card)
     signer = CardSigner(base_url, card_signing) if card_signing else None
@@ -140,6 +148,7 @@ def build_app(
     public = {AGENT_CARD_WELL_KNOWN_PATH, *(f"/files/{name}" for name in PUBLIC_FILES)}
     if signer:
         public.add(JWKS_PATH)  # the key that checks the card is as public as the card
+    check = demo_auth_check(auth) if auth else mounted.check if mounted else None
     middleware = []
     if auth:
         middleware = [Middleware(RequireCredentials, check=demo_auth_check(auth), public=public)]
@@ -158,7 +167,12 @@ def build_app(
         if persistent:
             await persistent.open()
         try:
-            yield
+            async with AsyncExitStack() as serving:
+                if grpc_port is not None:  # on this loop, stopped before the handler closes
+                    await serving.enter_async_context(
+                        serve_grpc(handler, check, grpc_host, grpc_port)
+                    )
+                yield
         finally:
             await handler.aclose()  # running tasks stop before their store closes
             await push_client.aclose()

@@ -34,19 +34,24 @@ __all__ = ["build_agent_card", "build_extended_agent_card"]
 
 
 def build_agent_card(
-    base_url: str, *, auth: DemoAuth | None = None, oauth: DemoOAuth | None = None
+    base_url: str,
+    *,
+    auth: DemoAuth | None = None,
+    oauth: DemoOAuth | None = None,
+    grpc_target: str = "",
 ) -> AgentCard:
     """The demo agent's card, served at `/.well-known/agent-card.json`.
 
     With `auth`, it declares the matching security schemes ("bearer", "apiKey"); with
     `oauth`, the authorization server's ("oauth2", "oauth2ClientCredentials",
     "oauth2DeviceCode", "oidc"). Each is enough on its own (one security requirement
-    per scheme), an OAuth one with scope `a2a:call`.
+    per scheme), an OAuth one with scope `a2a:call`. With `grpc_target` (`host:port`, the
+    form a2a-sdk hands its gRPC channel factory) it declares a third, gRPC interface.
     """
     base_url = base_url.rstrip("/")
     oauth_schemes = _oauth_schemes(oauth, base_url) if oauth else {}
     schemes = _security_schemes(auth) | oauth_schemes
-    return AgentCard(
+    card = AgentCard(
         name="A2A Demo Agent",
         description=(
             "A deterministic agent that exercises the A2A protocol: streaming, status "
@@ -93,6 +98,15 @@ def build_agent_card(
         ],
         skills=[scenario.skill for scenario in SCENARIOS if not scenario.extended],
     )
+    if grpc_target:
+        card.supported_interfaces.append(
+            AgentInterface(
+                url=grpc_target,
+                protocol_binding=TransportProtocol.GRPC.value,
+                protocol_version=PROTOCOL_VERSION_CURRENT,
+            )
+        )
+    return card
 
 
 def _security_schemes(auth: DemoAuth | None) -> dict[str, SecurityScheme]:

@@ -1,7 +1,8 @@
 """Serving on loopback in-process: `LoopbackServer`, `DemoAgentServer`, `ensure_demo_agent`.
 
 Each server runs uvicorn on its own anyio portal thread, bound to 127.0.0.1, so the app
-(and the tests) can start an agent, use its URL at once, and stop it.
+(and the tests) can start an agent, use its URL at once, and stop it. The demo agent also
+serves gRPC on another loopback port, from its app's lifespan on that same loop.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from services.demo_agent.scenarios import DemoTiming
 from services.demo_agent.signing import CardSigning
 from services.runtime import name_native_thread
 
-__all__ = ["DemoAgentServer", "LoopbackServer", "ensure_demo_agent", "running_demo_agent"]
+__all__ = [
+    "DemoAgentServer",
+    "LoopbackServer",
+    "ensure_demo_agent",
+    "free_loopback_port",
+    "running_demo_agent",
+]
 
 _THREAD_NAME = "a2a-demo-agent"
 
@@ -105,11 +112,25 @@ class LoopbackServer:
         self.stop()
 
 
+def free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago.
+
+    For a server that binds by itself (grpc.aio takes no socket): the port is asked for
+    before its card is built, and that server refuses to share it (no SO_REUSEPORT), so a
+    port taken in between fails the start-up loudly rather than misrouting calls.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 class DemoAgentServer(LoopbackServer):
     """The demo agent on 127.0.0.1 (a free port unless `port` is given).
 
     `auth` or `oauth` as in `build_app`: with `oauth` the agent carries its own
-    authorization server at `{url}/oauth` and requires its tokens.
+    authorization server at `{url}/oauth` and requires its tokens. It also serves gRPC on
+    127.0.0.1 (`grpc_target`): on `grpc_port`, a free port if 0, not at all if None.
     """
 
     def __init__(
@@ -122,7 +143,11 @@ class DemoAgentServer(LoopbackServer):
         oauth: DemoOAuth | None = None,
         database_url: str | None = None,
         card_signing: CardSigning | None = None,
+        grpc_port: int | None = 0,
     ) -> None:
+        if grpc_port == 0:
+            grpc_port = free_loopback_port()
+        self.grpc_target = f"127.0.0.1:{grpc_port}" if grpc_port is not None else ""
         super().__init__(
             lambda url: build_app(
                 url,
@@ -132,10 +157,12 @@ class DemoAgentServer(LoopbackServer):
                 oauth=oauth,
                 database_url=database_url,
                 card_signing=card_signing,
+                grpc_port=grpc_port,
             ),
             port=port,
             thread_name=_THREAD_NAME,
-            lifespan=database_url is not None,  # the database opens and closes on its loop
+            # The database and the gRPC server open and close on the server's loop.
+            lifespan=database_url is not None or grpc_port is not None,
         )
 
 

@@ -13,7 +13,7 @@ from a2a.auth.user import User
 from a2a.server.routes import DefaultServerCallContextBuilder
 from starlette.requests import Request
 
-__all__ = ["MAX_VISITOR_LENGTH", "VISITOR_HEADER", "PerVisitor"]
+__all__ = ["MAX_VISITOR_LENGTH", "VISITOR_HEADER", "PerVisitor", "narrow_to_visitor"]
 
 VISITOR_HEADER = "X-A2A-Demo-Visitor"
 MAX_VISITOR_LENGTH = 200  # longer keys count as no visitor
@@ -40,8 +40,13 @@ class PerVisitor(DefaultServerCallContextBuilder):
 
     def build_user(self, request: Request) -> User:
         user = super().build_user(request)
-        visitor = _visitor_key(request.headers.get(VISITOR_HEADER, ""))
-        return _Visitor(user, visitor) if visitor else user
+        return narrow_to_visitor(user, request.headers.get(VISITOR_HEADER, ""))
+
+
+def narrow_to_visitor(user: User, header: str) -> User:
+    """`user` narrowed to the visitor `header` names (the HTTP and gRPC routes alike)."""
+    visitor = _visitor_key(header)
+    return _Visitor(user, visitor) if visitor else user
 
 
 def _visitor_key(value: str) -> str:

@@ -1,6 +1,8 @@
 """The inspector: capture A2A traffic, check it against the spec, show it row by row.
 
 - `capture`: an httpx transport that records exchanges and SSE frames, redacted, bounded.
+- `grpc_capture`: the same for gRPC calls (a `grpc.aio` client interceptor); `grpcurl`:
+  the `grpcurl` command line that repeats a recorded gRPC call, secrets as placeholders.
 - `validation`: checks a recorded stream against the A2A 1.0 spec.
 - `inspection`: what the Streaming inspector shows of one stream (rows, summary, export).
 - `replay`: which recorded request a replay resends; the original and replay compared.
@@ -18,6 +20,8 @@ from services.inspector import (
     card_check,
     curl,
     deliveries,
+    grpc_capture,
+    grpcurl,
     inspection,
     replay,
     stream_file,
@@ -29,6 +33,8 @@ __all__ = [
     "card_check",
     "curl",
     "deliveries",
+    "grpc_capture",
+    "grpcurl",
     "inspection",
     "replay",
     "stream_file",

@@ -5,6 +5,8 @@ pump runs, a context variable names the `StreamRecord` it belongs to; every requ
 in that task becomes an `Exchange` of that record: request line, headers (redacted), body,
 then the response status, headers and each body chunk with its monotonic receive time.
 The SDK's own view of each event is added by the pump (`StreamRecord.add_event`).
+gRPC calls are exchanges too (`protocol="grpc"`, recorded by `grpc_capture.GrpcCapture`):
+each response message is one chunk of JSON, and one frame.
 
 SSE frames are decoded later, on the reader's thread, by httpx-sse over the recorded
 chunks (`frames`), so the loop only appends bytes. Memory is bounded: the recorder keeps
@@ -42,6 +44,7 @@ __all__ = [
     "StreamRecord",
     "TrafficRecorder",
     "capturing",
+    "current_record",
     "frames",
 ]
 
@@ -82,6 +85,11 @@ class Exchange:
     bytes_received: int = 0
     truncated: bool = False  # body bytes past the stream's budget were not kept
     error: str = ""
+    # "grpc": `method` is the full method name, `url` the target (grpc[s]://host:port),
+    # headers are metadata, chunks are response messages as JSON, `status`/`reason` the
+    # status code's number and name, `trailers` the trailing metadata.
+    protocol: str = "http"
+    trailers: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def content_type(self) -> str:
@@ -209,6 +217,11 @@ def _snapshot(record: StreamRecord) -> StreamRecord:
     # Lists are only ever appended to, so shallow copies give a consistent prefix.
     exchanges = [replace(e, chunks=list(e.chunks)) for e in list(record.exchanges)]
     return replace(record, exchanges=exchanges, events=list(record.events))
+
+
+def current_record() -> StreamRecord | None:
+    """The record traffic of the current task belongs to, if inside `capturing`."""
+    return _current.get()
 
 
 @contextmanager
@@ -350,6 +363,11 @@ def frames(exchange: Exchange, redactor: Redactor | None = None) -> list[Frame]:
     redact = redactor.text if redactor else (lambda s: s)
     if not exchange.chunks:
         return []
+    if exchange.protocol == "grpc":  # one response message per chunk
+        return [
+            Frame(exchange.seq, "", redact(data.decode("utf-8", "replace")), at=at)
+            for at, data in exchange.chunks
+        ]
     if not exchange.is_sse:
         body = b"".join(data for _, data in exchange.chunks).decode("utf-8", "replace")
         return [Frame(exchange.seq, "", redact(body), at=exchange.chunks[-1][0])]

@@ -212,6 +212,9 @@ def export_jsonl(record: StreamRecord, redactor: Redactor | None = None) -> str:
                 "error": redact.text(exchange.error),
             }
         )
+        if exchange.protocol != "http":  # only then, so HTTP lines stay as they were
+            lines[-1]["protocol"] = exchange.protocol
+            lines[-1]["trailers"] = redact.headers(exchange.trailers)
     for frame in stream_frames(record, redact):
         lines.append(
             {

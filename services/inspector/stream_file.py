@@ -123,6 +123,8 @@ class _ExchangeLine(BaseModel):
     bytes: Count = 0
     truncated: bool = False
     error: Text = ""
+    protocol: Literal["http", "grpc"] = "http"
+    trailers: _Headers = []
 
     def exchange(self) -> Exchange:
         return Exchange(
@@ -140,6 +142,8 @@ class _ExchangeLine(BaseModel):
             bytes_received=self.bytes,
             truncated=self.truncated,
             error=self.error,
+            protocol=self.protocol,
+            trailers=[(k, v) for k, v in self.trailers],
         )
 
 

@@ -67,12 +67,15 @@ def _configured_workspace() -> Workspace:
     if not space.agents:
         # The demo agent's module loads uvicorn and the whole server stack: import it
         # only when a session has no agent of its own.
-        from services.demo_agent import VISITOR_HEADER, ensure_demo_agent
+        from services.demo_agent import VISITOR_HEADER, ensure_demo_agent, running_demo_agent
 
         demo_url = ensure_demo_agent(demo_database())
         space.add(demo_url, source="demo")
+        demo = running_demo_agent()
         if allow_list():
-            allow_list().add(demo_url)  # the app's own agent
+            allow_list().add(demo_url)  # the app's own agent, over HTTP and gRPC
+            if demo is not None and demo.grpc_target:
+                allow_list().add(f"http://{demo.grpc_target}/")
         # Every visitor shares the embedded agent: keep each workspace's tasks its own.
         origin_credentials().set_fixed_headers(demo_url, ((VISITOR_HEADER, workspace_id()),))
     space.current = next(iter(space.agents))

@@ -43,7 +43,7 @@ class AgentEntry:
     name: str = ""
     source: Source = "session"
     credentials: Credentials = field(default_factory=Credentials)
-    binding: str = ""  # "" lets the card decide; else "JSONRPC" or "HTTP+JSON"
+    binding: str = ""  # "" lets the card decide; else "JSONRPC", "HTTP+JSON" or "GRPC"
     jwks_url: str = ""  # where its card's signature keys are ("" : the signature's jku)
     info: AgentInfo | None = None
     error: AppError | None = None
