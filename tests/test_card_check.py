@@ -520,23 +520,23 @@ def test_the_same_url_for_two_versions_is_not_a_duplicate() -> None:
     assert check_card(V10) == []
 
 
-def test_a_grpc_only_card_is_an_error() -> None:
+def test_a_grpc_only_card_is_usable() -> None:
     card = broken(V10, lambda c: c.update(supportedInterfaces=[interface(c, 2)]))
-    only(card, "supportedInterfaces", "error", "only gRPC", "JSON-RPC or HTTP+JSON")
+    assert check_card(card) == []  # gRPC is the app's third binding
 
 
-def test_a_card_with_only_custom_and_grpc_bindings_is_an_error() -> None:
+def test_a_card_with_only_custom_bindings_is_an_error() -> None:
     custom = {
         "url": "wss://x.example.com/ws",
         "protocolBinding": "WEBSOCKET",
         "protocolVersion": "1.0",
     }
-    card = broken(V10, lambda c: c.update(supportedInterfaces=[interface(c, 2), custom]))
+    card = broken(V10, lambda c: c.update(supportedInterfaces=[custom]))
     assert pairs(check_card(card)) == [
         ("supportedInterfaces", "error"),
-        ("supportedInterfaces[1].protocolBinding", "warning"),
+        ("supportedInterfaces[0].protocolBinding", "warning"),
     ]
-    assert "GRPC, WEBSOCKET" in check_card(card)[0].message
+    assert "(WEBSOCKET) is JSON-RPC, HTTP+JSON or gRPC" in check_card(card)[0].message
 
 
 def test_plain_http_off_loopback_is_a_warning() -> None:
@@ -582,12 +582,13 @@ def test_a_03_url_that_is_not_absolute_is_an_error() -> None:
     only(broken(V03, lambda c: c.update(url="/a2a/v1")), "url", "error", "absolute")
 
 
-def test_a_03_grpc_only_card_is_an_error() -> None:
+def test_a_03_grpc_only_card_is_usable() -> None:
     def change(c: Card) -> None:
         c["preferredTransport"] = "GRPC"
+        c["url"] = "grpc.georoute-agent.example.com:443"
         del c["additionalInterfaces"]
 
-    only(broken(V03, change), "preferredTransport", "error", "only gRPC")
+    assert [f for f in check_card(broken(V03, change)) if f.severity == "error"] == []
 
 
 def test_a_03_custom_preferred_transport_is_a_warning() -> None:
@@ -989,7 +990,7 @@ def no_usable_interface_10() -> Card:
         {
             "url": "grpc.recipes.example.com:443",
             "protocolBinding": "GRPC",
-            "protocolVersion": "1.0",
+            "protocolVersion": "0.2",
         },
     ]
     card["documentation_url"] = card.pop("documentationUrl")
@@ -997,11 +998,11 @@ def no_usable_interface_10() -> Card:
 
 
 def no_usable_interface_03() -> Card:
-    """A 0.3 layout claiming 1.0, offering gRPC and a custom binding only."""
+    """A 0.3 layout claiming 1.0, offering custom bindings only."""
     card = copy.deepcopy(V03)
     card["protocolVersion"] = "1.0"
-    card["url"] = "grpc.georoute-agent.example.com:443"
-    card["preferredTransport"] = "GRPC"
+    card["url"] = "mqtts://georoute-agent.example.com:8883"
+    card["preferredTransport"] = "MQTT"
     card["additionalInterfaces"] = [
         {"url": "wss://georoute-agent.example.com/ws", "transport": "WEBSOCKET"}
     ]
@@ -1550,14 +1551,21 @@ PINNED_FINDINGS: dict[str, list[tuple[str, str, str]]] = {
         (
             "error",
             "supportedInterfaces",
-            "No JSON-RPC or HTTP+JSON interface declares a protocol version "
-            "this app can use (0.3 or later), so a2a-sdk will not connect; "
-            'declare "1.0" or "0.3".',
+            "No JSON-RPC, HTTP+JSON or gRPC interface declares a protocol "
+            "version this app can use (0.3 or later), so a2a-sdk will not "
+            'connect; declare "1.0" or "0.3".',
         ),
         (
             "warning",
             "supportedInterfaces[0].protocolVersion",
             "`supportedInterfaces[0].protocolVersion` is '0.2.5', a protocol "
+            "version this app does not speak (it speaks 1.0 and 0.3); declare "
+            '"1.0" or "0.3" if the interface follows them.',
+        ),
+        (
+            "warning",
+            "supportedInterfaces[1].protocolVersion",
+            "`supportedInterfaces[1].protocolVersion` is '0.2', a protocol "
             "version this app does not speak (it speaks 1.0 and 0.3); declare "
             '"1.0" or "0.3" if the interface follows them.',
         ),
@@ -1573,9 +1581,9 @@ PINNED_FINDINGS: dict[str, list[tuple[str, str, str]]] = {
         (
             "error",
             "additionalInterfaces",
-            "None of the agent's interfaces (GRPC, WEBSOCKET) is JSON-RPC or "
-            "HTTP+JSON, which this app needs; add one to the card to use the "
-            "agent here.",
+            "None of the agent's interfaces (MQTT, WEBSOCKET) is JSON-RPC, "
+            "HTTP+JSON or gRPC, which this app needs; add one to the card to use "
+            "the agent here.",
         ),
         (
             "error",
@@ -1590,6 +1598,13 @@ PINNED_FINDINGS: dict[str, list[tuple[str, str, str]]] = {
             "The card claims protocol 1.0 but uses the 0.3 layout (top-level "
             "url); publish supportedInterfaces for 1.0, or set protocolVersion "
             'to "0.3.0".',
+        ),
+        (
+            "warning",
+            "preferredTransport",
+            "`preferredTransport` is the custom binding 'MQTT', which this app "
+            "cannot use; document it, and also offer JSONRPC or HTTP+JSON for "
+            "standard clients.",
         ),
         (
             "warning",

@@ -14,6 +14,7 @@ from services import session
 from services.errors import AppError
 from services.inspector.capture import Exchange, StreamRecord
 from services.inspector.curl import CurlUnavailable, curl_command
+from services.inspector.grpcurl import grpcurl_for
 from services.inspector.replay import Comparison, NotReplayable, Side, replayable
 from services.redact import Redactor
 from services.safe_text import plain
@@ -22,7 +23,16 @@ PAIRS_SHOWN = 2_000  # rows of the event-by-event table
 
 
 def render_curl(exchange: Exchange, redactor: Redactor, binding: str = "") -> None:
-    """The exchange's request as a curl command (Streamlit's code block has a copy button)."""
+    """The exchange's request as a curl command, or a grpcurl one for a gRPC call
+    (Streamlit's code block has a copy button)."""
+    if exchange.protocol == "grpc":
+        st.markdown("**Copy as grpcurl**")
+        st.code(grpcurl_for(exchange), language="bash", wrap_lines=True)
+        st.caption(
+            "The demo agent serves gRPC reflection, so grpcurl needs no .proto file. "
+            "Secrets are placeholders: set `A2A_TOKEN` (or the variable named) first."
+        )
+        return
     try:
         command = curl_command(exchange, redactor, binding=binding)
     except CurlUnavailable as error:

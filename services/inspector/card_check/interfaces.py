@@ -16,7 +16,7 @@ JSONRPC = TransportProtocol.JSONRPC.value
 HTTP_JSON = TransportProtocol.HTTP_JSON.value
 GRPC = TransportProtocol.GRPC.value
 KNOWN_BINDINGS = (JSONRPC, HTTP_JSON, GRPC)
-APP_BINDINGS = (JSONRPC, HTTP_JSON)  # what services.client.agent asks ClientFactory for
+APP_BINDINGS = (JSONRPC, HTTP_JSON, GRPC)  # what services.client.agent asks ClientFactory for
 _BINDING_SPELLINGS = {"JSONRPC": JSONRPC, "HTTP+JSON": HTTP_JSON, "REST": HTTP_JSON, "GRPC": GRPC}
 # gRPC addresses may be `host:port` (spec main after v1.0.1: "hostname:port").
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}")
@@ -67,7 +67,7 @@ def check_supported_interfaces(report: CardReport, key: str) -> None:
     if _usable_bindings(report, key, bindings) and not usable_versions:
         report.error(
             key,
-            "No JSON-RPC or HTTP+JSON interface declares a protocol version this app can "
+            "No JSON-RPC, HTTP+JSON or gRPC interface declares a protocol version this app can "
             'use (0.3 or later), so a2a-sdk will not connect; declare "1.0" or "0.3".',
         )
 
@@ -113,19 +113,12 @@ def _usable_bindings(report: CardReport, where: str, bindings: list[str]) -> boo
     """Reports a card with no interface this app can call; True if it has one."""
     if not bindings or any(b in APP_BINDINGS for b in bindings):
         return bool(bindings)
-    if all(b == GRPC for b in bindings):
-        report.error(
-            where,
-            "The agent offers only gRPC, but this app needs a JSON-RPC or HTTP+JSON "
-            "interface; add one to the card to use the agent here.",
-        )
-    else:
-        offered = ", ".join(dict.fromkeys(bindings))
-        report.error(
-            where,
-            f"None of the agent's interfaces ({offered}) is JSON-RPC or HTTP+JSON, which "
-            "this app needs; add one to the card to use the agent here.",
-        )
+    offered = ", ".join(dict.fromkeys(bindings))
+    report.error(
+        where,
+        f"None of the agent's interfaces ({offered}) is JSON-RPC, HTTP+JSON or gRPC, which "
+        "this app needs; add one to the card to use the agent here.",
+    )
     return False
 
 
