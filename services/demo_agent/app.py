@@ -14,11 +14,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import (
     create_agent_card_routes,
     create_jsonrpc_routes,
-    create_rest_routes,
 )
 from a2a.server.tasks import (
     BasePushNotificationSender,
@@ -35,11 +33,13 @@ from starlette.routing import Route
 from services.demo_agent.auth import DemoAuth, RequireCredentials, demo_auth_check
 from services.demo_agent.card import build_agent_card, build_extended_agent_card
 from services.demo_agent.executor import DemoAgentExecutor
+from services.demo_agent.extensions import ExtensionsHeader, demo_extensions
 from services.demo_agent.oauth import DemoOAuth, mount_oauth
 from services.demo_agent.push import is_loopback_url, new_push_client, push_url_policy
 from services.demo_agent.scenarios import DemoTiming
 from services.demo_agent.signing import JWKS_PATH, CardSigner, CardSigning
 from services.demo_agent.store import PersistentTaskStore
+from services.demo_agent.tenants import CheckedRequestHandler, rest_routes
 from services.demo_agent.visitors import PerVisitor
 
 __all__ = ["PUBLIC_FILES", "build_app"]
@@ -75,6 +75,8 @@ def build_app(
     oauth: DemoOAuth | None = None,
     database_url: str | None = None,
     card_signing: CardSigning | None = None,
+    tenants: tuple[str, ...] = (),
+    required_extension: bool = False,
 ) -> Starlette:
     """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
 
@@ -94,11 +96,18 @@ def build_app(
 
     `card_signing="signed"` signs the public and extended cards (ES256, the key published
     at `/.well-known/jwks.json`); "bad" changes each card after signing it (see `signing`).
+
+    The card declares two extensions (see `extensions`); `required_extension=True` makes
+    the audit one required, and messages without it are refused. `tenants` admits only
+    requests naming one of them (JSON-RPC `params.tenant`, `/rest/{tenant}/...`), each
+    tenant's tasks apart (see `tenants`).
     """
     if auth and oauth:
         raise ValueError("build_app takes auth or oauth, not both")
     card = build_agent_card(base_url, auth=auth, oauth=oauth)
     card.capabilities.streaming = streaming
+    extensions = demo_extensions(required=required_extension)
+    card.capabilities.extensions.extend(extensions)
     extended_card = build_extended_agent_card(card)
     signer = CardSigner(base_url, card_signing) if card_signing else None
     if signer:
@@ -108,7 +117,9 @@ def build_app(
     # Loopback webhooks only for an agent bound to loopback (see `push` for why).
     policy = push_url_policy(allow_loopback=is_loopback_url(base_url))
     push_client = new_push_client()
-    handler = DefaultRequestHandler(
+    handler = CheckedRequestHandler(
+        tenants=tenants,
+        required_extensions=[e.uri for e in extensions if e.required],
         agent_executor=DemoAgentExecutor(timing, base_url),
         task_store=persistent or InMemoryTaskStore(),
         agent_card=card,
@@ -132,9 +143,7 @@ def build_app(
         *create_jsonrpc_routes(
             handler, rpc_url="/", enable_v0_3_compat=True, context_builder=PerVisitor()
         ),
-        *create_rest_routes(
-            handler, path_prefix="/rest", enable_v0_3_compat=True, context_builder=PerVisitor()
-        ),
+        *rest_routes(handler, "/rest", PerVisitor()),  # and `/rest/{tenant}/...`
     ]
     # Exact paths, so the SDK's `/{tenant}/...` REST mount is never public through them.
     public = {AGENT_CARD_WELL_KNOWN_PATH, *(f"/files/{name}" for name in PUBLIC_FILES)}
@@ -165,4 +174,5 @@ def build_app(
             if persistent:
                 await persistent.close()
 
+    middleware.append(Middleware(ExtensionsHeader, known=[e.uri for e in extensions]))
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -109,7 +109,8 @@ class DemoAgentServer(LoopbackServer):
     """The demo agent on 127.0.0.1 (a free port unless `port` is given).
 
     `auth` or `oauth` as in `build_app`: with `oauth` the agent carries its own
-    authorization server at `{url}/oauth` and requires its tokens.
+    authorization server at `{url}/oauth` and requires its tokens. `tenants` and
+    `required_extension` as in `build_app`.
     """
 
     def __init__(
@@ -122,6 +123,8 @@ class DemoAgentServer(LoopbackServer):
         oauth: DemoOAuth | None = None,
         database_url: str | None = None,
         card_signing: CardSigning | None = None,
+        tenants: tuple[str, ...] = (),
+        required_extension: bool = False,
     ) -> None:
         super().__init__(
             lambda url: build_app(
@@ -132,6 +135,8 @@ class DemoAgentServer(LoopbackServer):
                 oauth=oauth,
                 database_url=database_url,
                 card_signing=card_signing,
+                tenants=tenants,
+                required_extension=required_extension,
             ),
             port=port,
             thread_name=_THREAD_NAME,
