@@ -14,6 +14,8 @@ Its modules import downward only, in this order:
 - `_runtime`: the session's runtime (its event loop) and the loop's health.
 - `_store`: the process's store, whose workspace this is, and the writes to it.
 - `_agents`: the workspace's agents, the current one and its conversation; stopping a reply.
+- `_extensions`: the card's extensions, the conversation's activated ones.
+- `_side_by_side`: the Side by side page's runs: one prompt to several agents at once.
 - `_conversations`, `_share`, `_tasks`, `_inspector`: what the Chat, Your data, Tasks and
   Streaming inspector pages do.
 - `_push`: push notifications: the webhook's URL, background sends, the inbox, a task's
@@ -45,6 +47,7 @@ from services.session._agents import (
     select_agent,
     set_binding,
     set_credentials,
+    set_tenant,
     stop_reply,
     workspace,
 )
@@ -74,6 +77,11 @@ from services.session._conversations import (
     set_conversation_options,
     show_earlier_history,
     take_queued_prompt,
+)
+from services.session._extensions import (
+    agent_extensions,
+    extension_refusals,
+    set_conversation_extensions,
 )
 from services.session._inspector import send_probe, show_stream, take_stream_request
 from services.session._keys import (
@@ -233,6 +241,11 @@ __all__ = [
     "select_agent",
     "set_binding",
     "set_credentials",
+    "set_tenant",
+    # extensions
+    "agent_extensions",
+    "extension_refusals",
+    "set_conversation_extensions",
     # conversations and the chat
     "conversation",
     "conversations",

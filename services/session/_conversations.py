@@ -170,6 +170,7 @@ def send(text: str, files: list[PartView] | None = None) -> tuple[Reply, EventSt
         files=tuple(files or ()),
         accepted_output_modes=tuple(conv.accepted_output_modes),
         history_length=conv.history_length,
+        extensions=tuple(conv.extensions),
     )
     conv.add_user(text, files)
     st.query_params[keys.CONVERSATION_PARAM] = conv.id  # a reload now lands on this conversation
