@@ -3,6 +3,8 @@
 - `resources`: what the layer keeps on a session's runtime (settings, the one httpx
   client with capture, allow list and credentials, the a2a-sdk clients by URL).
 - `agent`: resolve a card, connect, send and stream a reply, cancel.
+- `extensions`: a card's extensions, activating them per request, an agent's tenant.
+- `side_by_side`: one prompt to several agents at once, their replies side by side.
 - `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
 - `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
@@ -20,9 +22,11 @@ from services.client import (
     agent,
     allowlist,
     auth,
+    extensions,
     oauth,
     push,
     resources,
+    side_by_side,
     signatures,
     tasks,
     tls,
@@ -33,9 +37,11 @@ __all__ = [
     "agent",
     "allowlist",
     "auth",
+    "extensions",
     "oauth",
     "push",
     "resources",
+    "side_by_side",
     "signatures",
     "tasks",
     "tls",

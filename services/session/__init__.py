@@ -151,6 +151,15 @@ from services.session._share import (
     shared,
     shares,
 )
+from services.session._side_by_side import (
+    SideBySideRun,
+    finish_side_by_side,
+    open_side_by_side_run,
+    shown_side_by_side,
+    side_by_side_agents,
+    side_by_side_runs,
+    start_side_by_side,
+)
 from services.session._store import (
     TURN_WAIT,
     database_url,
@@ -308,6 +317,14 @@ __all__ = [
     "subscribe_task",
     "take_queued_reconnect",
     "tasks_page_token",
+    # the Side by side page
+    "SideBySideRun",
+    "finish_side_by_side",
+    "open_side_by_side_run",
+    "shown_side_by_side",
+    "side_by_side_agents",
+    "side_by_side_runs",
+    "start_side_by_side",
     # the Streaming inspector
     "send_probe",
     "show_stream",
