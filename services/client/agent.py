@@ -271,7 +271,10 @@ async def aconnect(
         use_client_preference=bool(binding),
     )
     try:
-        client = ClientFactory(config).create(with_tenant(card, tenant))
+        # The card as clients are built from it: with the tenant on each interface, so a
+        # client made later from the connection's card (push's) sends it too.
+        card = with_tenant(card, tenant)
+        client = ClientFactory(config).create(card)
     except ValueError as error:
         raise InvalidCard(
             f"The agent card at {card_url} cannot be used: {error}.", detail=repr(error)
