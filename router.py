@@ -20,6 +20,7 @@ page = st.navigation(
             "app_pages/inspector.py", title="Streaming inspector", icon=":material/troubleshoot:"
         ),
         st.Page("app_pages/agent_check.py", title="Agent check", icon=":material/rule:"),
+        st.Page("app_pages/side_by_side.py", title="Side by side", icon=":material/view_column:"),
         st.Page(
             "app_pages/sign_in.py",
             title="Sign-in",

@@ -70,6 +70,8 @@ def chat_area(info: AgentInfo | None) -> None:
     prompt, uploads, background = read_input(info, conversation)
     prompt = prompt or session.take_queued_prompt()
     refusals = check_uploads(uploads, info.input_modes, session.max_upload_bytes()) if info else []
+    if prompt or uploads:  # a required extension left off: the agent would refuse it
+        refusals += session.extension_refusals(info)
     sending = bool(prompt or uploads) and info is not None and not refusals
 
     # What streams in this run, by turn: a Reconnect clicked, or a reply that was still

@@ -177,6 +177,14 @@ def translate(error: Exception, url: str, *, streaming: bool = False) -> AppErro
             "it wants credentials. Set its token or API key under Credentials in the sidebar.",
             detail=detail,
         )
+    a2a_error = _first(error, A2AError)
+    if isinstance(status, httpx.HTTPStatusError) and isinstance(a2a_error, A2AError):
+        if status.response.status_code == 400:  # HTTP+JSON: the agent's own error, parsed
+            return AgentError(
+                f"The agent returned an error: {a2a_error.message.rstrip('.')}. "
+                "Try again, or rephrase the message.",
+                detail=detail,
+            )
     if isinstance(status, httpx.HTTPStatusError):
         code = status.response.status_code
         return AgentError(
@@ -190,7 +198,6 @@ def translate(error: Exception, url: str, *, streaming: bool = False) -> AppErro
             "it cannot be followed any further: what arrived is kept.",
             detail=detail,
         )
-    a2a_error = _first(error, A2AError)
     if isinstance(a2a_error, A2AError):
         return AgentError(
             f"The agent returned an error: {a2a_error.message.rstrip('.')}. "

@@ -420,6 +420,7 @@ class _Reply(BaseModel):
     error_detail: Text = ""
     # Read back from the store only: in a file it names a record of another session.
     stream_id: Count = 0
+    extensions: Annotated[list[Name], Field(max_length=100)] = []
 
     def reply(self, *, stored: bool = False) -> Reply:
         artifacts = {
@@ -446,6 +447,7 @@ class _Reply(BaseModel):
             error=self.error,
             error_detail=self.error_detail,
             stream_id=self.stream_id if stored else 0,
+            extensions=list(self.extensions),
         )
 
 
@@ -478,6 +480,7 @@ class _Conversation(BaseModel):
     history_length: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     seed_context_id: _Id = ""
     seed_task_id: _Id = ""
+    extensions: Annotated[list[Name], Field(max_length=100)] = []
 
     def conversation(self, *, stored: bool = False) -> Conversation:
         made = Conversation(
@@ -487,6 +490,7 @@ class _Conversation(BaseModel):
             history_length=self.history_length,
             seed_context_id=self.seed_context_id,
             seed_task_id=self.seed_task_id,
+            extensions=list(self.extensions),
         )
         made.id = self.id or made.id
         made.created = made.created if self.created is None else self.created

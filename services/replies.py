@@ -103,6 +103,7 @@ class ReplyEvent:
     response: InitVar[StreamResponse | None] = None
     received_at: float = 0.0
     stream_id: int = 0  # the inspector's record of the stream it came in (0: not recorded)
+    extensions: tuple[str, ...] = ()  # the extensions the agent said it activated
     # The response, serialized (0.1 µs): what the inspector keeps of each event. Bytes,
     # unlike a protobuf message, are not walked by every full garbage collection.
     wire: bytes = field(default=b"", init=False, repr=False, compare=False)
@@ -284,12 +285,15 @@ class Reply:
     error: str = ""
     error_detail: str = ""
     stream_id: int = 0  # the inspector's record of its (latest) stream; ids are per session
+    extensions: list[str] = field(default_factory=list)  # the agent activated (its header)
 
     def apply(self, event: ReplyEvent) -> None:
         if self.stopped:
             return  # late events from a stream the user stopped
         self.event_count += 1
         self.stream_id = event.stream_id or self.stream_id
+        if event.extensions:
+            self.extensions = list(event.extensions)
         self.task_id = event.task_id or self.task_id
         self.context_id = event.context_id or self.context_id
         if event.kind == "message":
@@ -399,6 +403,7 @@ class Conversation:
     history_length: int | None = None
     seed_context_id: str = ""
     seed_task_id: str = ""
+    extensions: list[str] = field(default_factory=list)  # activated on each of its requests
 
     @property
     def label(self) -> str:

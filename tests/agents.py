@@ -205,8 +205,11 @@ def broken_stream_app(base_url: str) -> Starlette:
     return _jsonrpc_agent(base_url, "Broken Stream Agent", stream)
 
 
-def header_spy(app_factory: Callable[[str], Any], seen: list[str]) -> Callable[[str], Any]:
-    """Wrap an app so the Authorization header of every request lands in `seen`."""
+def header_spy(
+    app_factory: Callable[[str], Any], seen: list[str], header: str = "authorization"
+) -> Callable[[str], Any]:
+    """Wrap an app so the `header` (Authorization unless told) of every request lands in
+    `seen` ("" when it has none)."""
 
     def factory(base_url: str) -> Any:
         app = app_factory(base_url)
@@ -214,7 +217,7 @@ def header_spy(app_factory: Callable[[str], Any], seen: list[str]) -> Callable[[
         async def spy(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] == "http":
                 headers = dict(scope["headers"])
-                seen.append(headers.get(b"authorization", b"").decode())
+                seen.append(headers.get(header.lower().encode(), b"").decode())
             await app(scope, receive, send)
 
         return spy

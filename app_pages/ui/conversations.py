@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from app_pages.ui.errors import show_error
+from app_pages.ui.extensions import render_extension_choice
 from services import session
 from services.client.agent import AgentInfo
 from services.store import StoreError
@@ -126,3 +127,4 @@ def _render_settings(info: AgentInfo | None) -> None:
         "Empty leaves it to the agent.",
     )
     session.set_conversation_options(chosen, int(limit) if limit is not None else None)
+    render_extension_choice(info)

@@ -25,6 +25,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.mutable_status_container import StatusContainer
 
+from app_pages.ui.extensions import extensions_caption
 from services.replies import ArtifactView, PartView, Reply
 from services.safe_text import link, plain, safe_markdown
 from services.session import STREAM_PARAM
@@ -307,6 +308,8 @@ def _footer_items(reply: Reply, *, live: bool, inspect: bool, reconnectable: boo
         bits.append(f"could not fill in: {gaps}{more}")
     if reply.needs_input and not live:
         bits.append("the agent is waiting for your answer: reply below to continue this task")
+    if reply.extensions:
+        bits.append(extensions_caption(reply.extensions))
     if reply.ended_at is not None:
         seconds = reply.ended_at - reply.started_at
         bits.append(f"{_plural(reply.event_count, 'event')} in {seconds:.1f} s")

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from app_pages.ui.errors import show_error
+from app_pages.ui.extensions import render_card_extensions, render_tenant_input
 from services import session
 from services.client.agent import AgentInfo
 from services.client.auth import Credentials, SchemeHint, describe_security
@@ -93,6 +94,7 @@ def _render_card(info: AgentInfo) -> None:
         streaming = "streaming" if info.streaming else "no streaming (polls)"
         st.caption(f"A2A {_short(info.protocol_version, 20)} · {info.binding} · {streaming}")
     _render_card_checks(info)
+    render_card_extensions(info)
     if info.skills:
         st.markdown("**Skills** · click an example to send it")
         for index, skill in enumerate(info.skills[:SKILLS_SHOWN]):
@@ -184,6 +186,7 @@ def _render_settings(entry: AgentEntry, info: AgentInfo | None) -> None:
             key=key,
             on_change=lambda: session.set_binding(entry.url, session.widget_value(key)),
         )
+        render_tenant_input(entry)
         if len(session.agents()) > 1:
             st.button(
                 f"Remove {_short(entry.label, 60)}",

@@ -6,6 +6,8 @@
 - `composer`: Advanced send: the chat's request as JSON, checked against the schema.
 - `replay`: a recorded request sent again through the session's client, recorded.
 - `grpc_channels`: the gRPC channels of the third binding, kept on the session's loop.
+- `extensions`: a card's extensions, activating them per request, an agent's tenant.
+- `side_by_side`: one prompt to several agents at once, their replies side by side.
 - `tasks`: list, read, cancel and subscribe to tasks; reconnect a broken reply.
 - `push`: a task's push notification configs, and sending a message in the background.
 - `auth`: credentials, each sent to its own agent's origin only.
@@ -24,11 +26,13 @@ from services.client import (
     allowlist,
     auth,
     composer,
+    extensions,
     grpc_channels,
     oauth,
     push,
     replay,
     resources,
+    side_by_side,
     signatures,
     tasks,
     tls,
@@ -41,10 +45,12 @@ __all__ = [
     "auth",
     "composer",
     "grpc_channels",
+    "extensions",
     "oauth",
     "push",
     "replay",
     "resources",
+    "side_by_side",
     "signatures",
     "tasks",
     "tls",

@@ -36,6 +36,7 @@ from a2a.utils.constants import TransportProtocol
 from google.protobuf.json_format import MessageToDict, ParseError
 
 from services.client import resources
+from services.client.extensions import activated_extensions, call_context, with_tenant
 from services.client.signatures import CardSignature, averify_card
 from services.errors import (
     AgentTimeout,
@@ -249,12 +250,14 @@ async def aconnect(
     *,
     extended: bool = False,
     jwks_url: str = "",
+    tenant: str = "",
 ) -> AgentInfo:
     """Resolve the agent's card and build its a2a-sdk client on the runtime's loop.
 
     `binding` ("JSONRPC", "HTTP+JSON" or "GRPC") overrides the card's preference; `extended`
     also fetches the extended card when the agent offers one (callers with credentials);
-    `jwks_url` is where the card's signature keys are, instead of the signature's `jku`.
+    `jwks_url` is where the card's signature keys are, instead of the signature's `jku`;
+    `tenant` goes on every request the client makes (see `extensions.with_tenant`).
     """
     http = await resources.ahttp(runtime)
     card, card_url, raw = await aresolve_card(http, url)
@@ -273,6 +276,9 @@ async def aconnect(
         grpc_channel_factory=await resources.agrpc_channel_factory(runtime, url),
     )
     try:
+        # The card as clients are built from it: with the tenant on each interface, so a
+        # client made later from the connection's card (push's) sends it too.
+        card = with_tenant(card, tenant)
         client = ClientFactory(config).create(card)
     except ValueError as error:
         raise InvalidCard(
@@ -349,6 +355,7 @@ class SendOptions:
     files: tuple[PartView, ...] = ()
     accepted_output_modes: tuple[str, ...] = ()
     history_length: int | None = None
+    extensions: tuple[str, ...] = ()  # URIs activated on every request (A2A-Extensions)
 
     def request(self, text: str) -> SendMessageRequest:
         message = _user_message(text, self.context_id, self.task_id, list(self.files))
@@ -376,19 +383,25 @@ async def astream_reply(
     info = connection.info
     recorder = await resources.arecorder(runtime)
     record = recorder.begin(text, url, binding=info.binding, version=info.protocol_version)
+    options = options or SendOptions()
     if request is None:
-        request = (options or SendOptions()).request(text)
+        request = options.request(text)
+    context = call_context(options.extensions)
+    activated: tuple[str, ...] | None = None
     last: ReplyEvent | None = None
     error = ""
     with capturing(record):
         try:
             with translate_errors(url, streaming=True):
-                async for response in connection.client.send_message(request):
+                async for response in connection.client.send_message(request, context=context):
                     last = to_reply_event(response)
+                    if activated is None and record.exchanges:  # the agent's answer to them
+                        activated = activated_extensions(record.exchanges[0].response_headers)
+                    last.extensions = activated or ()
                     record.add_event(last)
                     yield last
             if not info.streaming and last is not None and last.kind == "task":
-                async for event in _apoll_task(connection, url, last):
+                async for event in _apoll_task(connection, url, last, context):
                     record.add_event(event)
                     yield event
         except AppError as failure:
@@ -400,7 +413,7 @@ async def astream_reply(
 
 
 async def _apoll_task(
-    connection: AgentConnection, url: str, first: ReplyEvent
+    connection: AgentConnection, url: str, first: ReplyEvent, context: Any = None
 ) -> AsyncIterator[ReplyEvent]:
     """Poll GetTask (bounded) until an unfinished task settles, yielding each change."""
     state, seen = first.state, first.raw
@@ -409,7 +422,9 @@ async def _apoll_task(
             return
         await anyio.sleep(POLL_INTERVAL)
         with translate_errors(url):
-            task = await connection.client.get_task(GetTaskRequest(id=first.task_id))
+            task = await connection.client.get_task(
+                GetTaskRequest(id=first.task_id), context=context
+            )
         event = to_reply_event(StreamResponse(task=task))
         if event.raw != seen:
             state, seen = event.state, event.raw
@@ -438,10 +453,13 @@ def connect(
     *,
     extended: bool = False,
     jwks_url: str = "",
+    tenant: str = "",
 ) -> AgentInfo:
     """Resolve `url`'s card and build its client; raises the project's errors."""
     return runtime.call(
-        partial(aconnect, runtime, url, binding, extended=extended, jwks_url=jwks_url)
+        partial(
+            aconnect, runtime, url, binding, extended=extended, jwks_url=jwks_url, tenant=tenant
+        )
     )
 
 

@@ -35,6 +35,7 @@ from a2a.types.a2a_pb2 import (
 
 from services.client import resources
 from services.client.agent import AgentConnection, SendOptions, connection_for
+from services.client.extensions import call_context
 from services.errors import AgentError, AppError, translate_errors
 from services.inspector.capture import StreamRecord, TrafficRecorder, capturing
 from services.replies import ReplyEvent, to_reply_event
@@ -291,7 +292,8 @@ async def asend_in_background(
     with _recorded(recorder, connection, url, f"Background: {text}") as record:
         client = ClientFactory(config).create(connection.card)
         try:
-            async for response in client.send_message(request):
+            context = call_context(options.extensions if options else ())
+            async for response in client.send_message(request, context=context):
                 first = to_reply_event(response)
                 record.add_event(first)
         finally:

@@ -5,10 +5,14 @@ notifications to loopback webhooks; on any other address, to public ones only):
 
     python -m services.demo_agent --port 9999 [--grpc-port P] [--bearer-token T]
         [--api-key K] [--oauth [--token-lifetime S]] [--database-url sqlite:///tasks.db]
-        [--signed-card | --bad-signature]
+        [--signed-card | --bad-signature] [--tenants acme,globex] [--require-extension]
 
 With `--grpc-port` it also serves the same agent (same tasks, same credentials, sent as
 metadata) over gRPC on that port, and its card declares the gRPC interface.
+
+With `--tenants` it serves only those tenants (JSON-RPC `params.tenant`, HTTP+JSON
+`/rest/{tenant}/...`), each tenant's tasks apart; with `--require-extension` its card marks
+the audit extension required and messages without it are refused.
 
 With `--oauth` it is also its own OAuth 2 / OpenID Connect authorization server under
 `/oauth` (client `demo-client`, secret `demo-secret`) and requires its access tokens.
@@ -68,7 +72,19 @@ def main() -> None:
         dest="card_signing",
         help="serve a card changed after it was signed (its signature does not verify)",
     )
+    parser.add_argument(
+        "--tenants",
+        default="",
+        metavar="A,B",
+        help="serve only these tenants (comma-separated), each one's tasks apart",
+    )
+    parser.add_argument(
+        "--require-extension",
+        action="store_true",
+        help="mark the audit extension required and refuse messages that do not activate it",
+    )
     args = parser.parse_args()
+    tenants = tuple(t.strip() for t in args.tenants.split(",") if t.strip())
     if args.oauth and (args.bearer_token or args.api_key):
         parser.error("--oauth replaces --bearer-token and --api-key; give one or the other")
     if args.grpc_port is not None and not 0 < args.grpc_port < 65536:
@@ -87,6 +103,8 @@ def main() -> None:
     if auth:
         print("Requests need a credential; the card and /files/... stay public.")  # noqa: T201
     oauth = DemoOAuth(access_token_lifetime=args.token_lifetime) if args.oauth else None
+    if tenants:
+        print(f"Tenants: {', '.join(tenants)} (any other tenant is refused).")  # noqa: T201
     if oauth:
         _print_oauth(oauth, OAuthEndpoints(base_url))
     app = build_app(
@@ -96,6 +114,8 @@ def main() -> None:
         database_url=args.database_url,
         card_signing=args.card_signing,
         grpc_port=args.grpc_port,
+        tenants=tenants,
+        required_extension=args.require_extension,
     )
     # Lifespan on: the app opens its database and its gRPC server on uvicorn's loop.
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="on")

@@ -15,11 +15,9 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from urllib.parse import urlsplit
 
-from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import (
     create_agent_card_routes,
     create_jsonrpc_routes,
-    create_rest_routes,
 )
 from a2a.server.tasks import (
     BasePushNotificationSender,
@@ -36,12 +34,14 @@ from starlette.routing import Route
 from services.demo_agent.auth import DemoAuth, RequireCredentials, demo_auth_check
 from services.demo_agent.card import build_agent_card, build_extended_agent_card
 from services.demo_agent.executor import DemoAgentExecutor
+from services.demo_agent.extensions import ExtensionsHeader, demo_extensions
 from services.demo_agent.grpc_server import serve_grpc
 from services.demo_agent.oauth import DemoOAuth, mount_oauth
 from services.demo_agent.push import is_loopback_url, new_push_client, push_url_policy
 from services.demo_agent.scenarios import DemoTiming
 from services.demo_agent.signing import JWKS_PATH, CardSigner, CardSigning
 from services.demo_agent.store import PersistentTaskStore
+from services.demo_agent.tenants import CheckedRequestHandler, rest_routes
 from services.demo_agent.visitors import PerVisitor
 
 __all__ = ["PUBLIC_FILES", "build_app"]
@@ -78,6 +78,8 @@ def build_app(
     database_url: str | None = None,
     card_signing: CardSigning | None = None,
     grpc_port: int | None = None,
+    tenants: tuple[str, ...] = (),
+    required_extension: bool = False,
 ) -> Starlette:
     """A Starlette app serving the demo agent: card, JSON-RPC at `/`, REST at `/rest`.
 
@@ -100,6 +102,11 @@ def build_app(
 
     `grpc_port` also serves the agent over gRPC on that port of `base_url`'s host (the
     card's third interface), from the app's lifespan: serve it with lifespan on.
+
+    The card declares two extensions (see `extensions`); `required_extension=True` makes
+    the audit one required, and messages without it are refused. `tenants` admits only
+    requests naming one of them (JSON-RPC `params.tenant`, `/rest/{tenant}/...`), each
+    tenant's tasks apart (see `tenants`).
     """
     if auth and oauth:
         raise ValueError("build_app takes auth or oauth, not both")
@@ -107,6 +114,8 @@ def build_app(
     grpc_target = f"{grpc_host}:{grpc_port}" if grpc_port is not None else ""
     card = build_agent_card(base_url, auth=auth, oauth=oauth, grpc_target=grpc_target)
     card.capabilities.streaming = streaming
+    extensions = demo_extensions(required=required_extension)
+    card.capabilities.extensions.extend(extensions)
     extended_card = build_extended_agent_card(card)
     signer = CardSigner(base_url, card_signing) if card_signing else None
     if signer:
@@ -116,7 +125,9 @@ def build_app(
     # Loopback webhooks only for an agent bound to loopback (see `push` for why).
     policy = push_url_policy(allow_loopback=is_loopback_url(base_url))
     push_client = new_push_client()
-    handler = DefaultRequestHandler(
+    handler = CheckedRequestHandler(
+        tenants=tenants,
+        required_extensions=[e.uri for e in extensions if e.required],
         agent_executor=DemoAgentExecutor(timing, base_url),
         task_store=persistent or InMemoryTaskStore(),
         agent_card=card,
@@ -140,9 +151,7 @@ def build_app(
         *create_jsonrpc_routes(
             handler, rpc_url="/", enable_v0_3_compat=True, context_builder=PerVisitor()
         ),
-        *create_rest_routes(
-            handler, path_prefix="/rest", enable_v0_3_compat=True, context_builder=PerVisitor()
-        ),
+        *rest_routes(handler, "/rest", PerVisitor()),  # and `/rest/{tenant}/...`
     ]
     # Exact paths, so the SDK's `/{tenant}/...` REST mount is never public through them.
     public = {AGENT_CARD_WELL_KNOWN_PATH, *(f"/files/{name}" for name in PUBLIC_FILES)}
@@ -179,4 +188,5 @@ def build_app(
             if persistent:
                 await persistent.close()
 
+    middleware.append(Middleware(ExtensionsHeader, known=[e.uri for e in extensions]))
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -12,6 +12,7 @@ from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
 from a2a.types.a2a_pb2 import TaskState
 
+from services.demo_agent.extensions import TIMESTAMPS_URI, StampedQueue
 from services.demo_agent.scenarios import AgentState, DemoTiming, Turn, choose, trip
 
 __all__ = ["DemoAgentExecutor"]
@@ -28,6 +29,8 @@ class DemoAgentExecutor(AgentExecutor):
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         assert context.task_id and context.context_id and context.message
+        if TIMESTAMPS_URI in context.requested_extensions:  # the extension, activated
+            event_queue = StampedQueue(event_queue)
         text = context.get_user_input().strip()
         task = context.current_task
         if task is not None and task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED:

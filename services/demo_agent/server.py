@@ -131,6 +131,7 @@ class DemoAgentServer(LoopbackServer):
     `auth` or `oauth` as in `build_app`: with `oauth` the agent carries its own
     authorization server at `{url}/oauth` and requires its tokens. It also serves gRPC on
     127.0.0.1 (`grpc_target`): on `grpc_port`, a free port if 0, not at all if None.
+    `tenants` and `required_extension` as in `build_app`.
     """
 
     def __init__(
@@ -144,6 +145,8 @@ class DemoAgentServer(LoopbackServer):
         database_url: str | None = None,
         card_signing: CardSigning | None = None,
         grpc_port: int | None = 0,
+        tenants: tuple[str, ...] = (),
+        required_extension: bool = False,
     ) -> None:
         if grpc_port == 0:
             grpc_port = free_loopback_port()
@@ -158,6 +161,8 @@ class DemoAgentServer(LoopbackServer):
                 database_url=database_url,
                 card_signing=card_signing,
                 grpc_port=grpc_port,
+                tenants=tenants,
+                required_extension=required_extension,
             ),
             port=port,
             thread_name=_THREAD_NAME,

@@ -14,6 +14,8 @@ Its modules import downward only, in this order:
 - `_runtime`: the session's runtime (its event loop) and the loop's health.
 - `_store`: the process's store, whose workspace this is, and the writes to it.
 - `_agents`: the workspace's agents, the current one and its conversation; stopping a reply.
+- `_extensions`: the card's extensions, the conversation's activated ones.
+- `_side_by_side`: the Side by side page's runs: one prompt to several agents at once.
 - `_conversations`, `_share`, `_tasks`, `_inspector`: what the Chat, Your data, Tasks and
   Streaming inspector pages do.
 - `_push`: push notifications: the webhook's URL, background sends, the inbox, a task's
@@ -45,6 +47,7 @@ from services.session._agents import (
     select_agent,
     set_binding,
     set_credentials,
+    set_tenant,
     stop_reply,
     workspace,
 )
@@ -75,6 +78,11 @@ from services.session._conversations import (
     set_conversation_options,
     show_earlier_history,
     take_queued_prompt,
+)
+from services.session._extensions import (
+    agent_extensions,
+    extension_refusals,
+    set_conversation_extensions,
 )
 from services.session._inspector import (
     replay_comparison,
@@ -149,6 +157,15 @@ from services.session._share import (
     share_conversation,
     shared,
     shares,
+)
+from services.session._side_by_side import (
+    SideBySideRun,
+    finish_side_by_side,
+    open_side_by_side_run,
+    shown_side_by_side,
+    side_by_side_agents,
+    side_by_side_runs,
+    start_side_by_side,
 )
 from services.session._store import (
     TURN_WAIT,
@@ -240,6 +257,11 @@ __all__ = [
     "select_agent",
     "set_binding",
     "set_credentials",
+    "set_tenant",
+    # extensions
+    "agent_extensions",
+    "extension_refusals",
+    "set_conversation_extensions",
     # conversations and the chat
     "composer_draft",
     "conversation",
@@ -303,6 +325,14 @@ __all__ = [
     "subscribe_task",
     "take_queued_reconnect",
     "tasks_page_token",
+    # the Side by side page
+    "SideBySideRun",
+    "finish_side_by_side",
+    "open_side_by_side_run",
+    "shown_side_by_side",
+    "side_by_side_agents",
+    "side_by_side_runs",
+    "start_side_by_side",
     # the Streaming inspector
     "replay_comparison",
     "replay_stream",

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 from services.client import agent
 from services.client.auth import Credentials
+from services.client.extensions import MAX_TENANT_LENGTH
 from services.errors import AppError, InvalidUrl
 from services.replies import Conversation, Reply
 from services.session import _keys as keys
@@ -44,6 +45,7 @@ __all__ = [
     "select_agent",
     "set_binding",
     "set_credentials",
+    "set_tenant",
     "stop_reply",
     "workspace",
 ]
@@ -63,6 +65,7 @@ def _configured_workspace() -> Workspace:
             credentials=Credentials.from_mapping(entry),
             binding=str(entry.get("binding", "")),
             jwks_url=str(entry.get("jwks_url", "")),
+            tenant=str(entry.get("tenant", "")).strip()[:MAX_TENANT_LENGTH],
         )
     if not space.agents:
         # The demo agent's module loads uvicorn and the whole server stack: import it
@@ -163,6 +166,7 @@ def _connect_entry(entry: AgentEntry) -> agent.AgentInfo | None:
             entry.binding,
             extended=bool(entry.credentials),
             jwks_url=entry.jwks_url,
+            tenant=entry.tenant,
         )
         entry.error = None
     except AppError as error:
@@ -241,6 +245,19 @@ def set_binding(url: str, binding: str) -> None:
     space = workspace()
     entry = space.agents[url]
     entry.binding = binding
+    entry.error = None
+    save_selection(space)
+    _connect_entry(entry)
+
+
+def set_tenant(url: str, tenant: str) -> None:
+    """Send `tenant` on every request to `url` ("" sends none) and reconnect."""
+    space = workspace()
+    entry = space.agents[url]
+    tenant = tenant.strip()[:MAX_TENANT_LENGTH]
+    if tenant == entry.tenant:
+        return
+    entry.tenant = tenant
     entry.error = None
     save_selection(space)
     _connect_entry(entry)

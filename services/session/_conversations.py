@@ -171,6 +171,7 @@ def _send_options(conv: Conversation, files: list[PartView] | None = None) -> ag
         files=tuple(files or ()),
         accepted_output_modes=tuple(conv.accepted_output_modes),
         history_length=conv.history_length,
+        extensions=tuple(conv.extensions),
     )
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from services.session._agent_check import AgentCheckRun
     from services.session._chat import StopWatch
     from services.session._settings import Settings
+    from services.session._side_by_side import SideBySideRun
     from services.store import StoreError
     from services.store.workspace import Workspace
 
@@ -59,6 +60,8 @@ __all__ = [
     "SHARE_PARAM",
     "STORE_LOAD_ERROR",
     "AGENT_CHECKS",
+    "SIDE_BY_SIDE",
+    "SIDE_BY_SIDE_RUNS",
     "AGENT_CHECK_RUNNING",
     "STOP_WATCH",
     "STREAM_PARAM",
@@ -141,6 +144,8 @@ AGENT_CHECK_RUNNING: Key[AgentCheckRun] = Key("agent_check_running")
 TASKS_PAGE: Key[str] = Key("tasks_page_token")
 STREAM_SHOWN: Key[str] = Key("inspector_stream_in_url")
 REPLAYS: Key[dict[int, int]] = Key("inspector_replays")  # a replay's stream id -> its original's
+SIDE_BY_SIDE: Key[SideBySideRun] = Key("side_by_side_run")  # the run the page shows
+SIDE_BY_SIDE_RUNS: Key[list[SideBySideRun]] = Key("side_by_side_runs")  # without a store
 
 # --- the URL -------------------------------------------------------------------------------
 

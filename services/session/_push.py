@@ -90,6 +90,7 @@ def send_in_background(text: str, files: list[PartView] | None = None) -> Reply:
         files=tuple(files or ()),
         accepted_output_modes=tuple(conv.accepted_output_modes),
         history_length=conv.history_length,
+        extensions=tuple(conv.extensions),
     )
     config, token = _new_config()
     conv.add_user(text, files)

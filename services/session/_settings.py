@@ -29,8 +29,9 @@ environment variable counts as unset.
   (kept for good).
 
 `[[agents]]` entries take url, name, binding, token, api_key, api_key_header, headers,
-client_cert, client_key and ca_cert (as the `agent_` settings above), and jwks_url
-(where the card's signature keys are, instead of the signature's jku); one without a
+client_cert, client_key and ca_cert (as the `agent_` settings above), jwks_url
+(where the card's signature keys are, instead of the signature's jku) and tenant (sent
+on every request to that agent, A2A's `tenant` field); one without a
 url is skipped. `allowed_agent_urls` is comma-separated in the environment,
 a list (or a comma-separated string) in secrets.
 

@@ -179,7 +179,8 @@ def take_resumable(current: Conversation) -> int | None:
 
 
 def save_selection(space: Workspace) -> None:
-    """Keep which agent is selected, and each agent's place, binding and conversation."""
+    """Keep which agent is selected, and each agent's place, binding, tenant and
+    conversation."""
     kept = store()
     if kept is None:
         return
@@ -189,7 +190,13 @@ def save_selection(space: Workspace) -> None:
     for position, known in enumerate(space.agents.values()):
         kept.save_agent(
             wid,
-            SavedAgent(stored_url(known), known.name, known.binding, known.current_conversation),
+            SavedAgent(
+                stored_url(known),
+                known.name,
+                known.binding,
+                known.current_conversation,
+                known.tenant,
+            ),
             position,
         )
 

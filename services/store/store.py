@@ -47,6 +47,7 @@ from services.store.tables import (
     agents,
     conversations,
     shares,
+    side_by_side_runs,
     sign_ins,
     streams,
     turns,
@@ -54,6 +55,7 @@ from services.store.tables import (
 )
 
 CHECK_RUNS_KEPT = 20  # agent check reports a workspace keeps
+SIDE_BY_SIDE_KEPT = 20  # side-by-side runs a workspace keeps
 
 __all__ = ["Limits", "SavedAgent", "SavedWorkspace", "Share", "Store"]
 
@@ -83,6 +85,7 @@ class SavedAgent:
     name: str = ""
     binding: str = ""
     current_conversation: str = ""
+    tenant: str = ""
 
 
 @dataclass
@@ -332,7 +335,7 @@ class Store:
                 ).first()
                 saved.current_agent = row[0] if row else ""
                 saved.agents = [
-                    SavedAgent(r.url, r.name, r.binding, r.current_conversation)
+                    SavedAgent(r.url, r.name, r.binding, r.current_conversation, r.tenant)
                     for r in connection.execute(
                         select(agents)
                         .where(agents.c.workspace_id == workspace_id)
@@ -401,6 +404,7 @@ class Store:
             "binding": agent.binding,
             "position": position,
             "current_conversation": agent.current_conversation,
+            "tenant": agent.tenant[:255],
         }
         self._writer.put(
             ("agent", workspace_id, agent.url),
@@ -552,7 +556,15 @@ class Store:
         """Delete everything this workspace holds (shares and push configs included)."""
 
         def op(connection: Connection) -> None:
-            for table in (turns, conversations, agents, streams, agent_checks, sign_ins):
+            for table in (
+                turns,
+                conversations,
+                agents,
+                streams,
+                agent_checks,
+                sign_ins,
+                side_by_side_runs,
+            ):
                 connection.execute(delete(table).where(table.c.workspace_id == workspace_id))
             push_sql.forget_workspace(connection, workspace_id)
             connection.execute(delete(shares).where(shares.c.workspace_id == workspace_id))
@@ -670,6 +682,57 @@ class Store:
                     .limit(CHECK_RUNS_KEPT)
                 )
                 return [row.report for row in rows]
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    # --- side-by-side runs ----------------------------------------------------------------
+
+    def save_side_by_side_run(
+        self, workspace_id: str, created_at: float, prompt: str, agents_json: str
+    ) -> int:
+        """Keep a side-by-side run (its agents' replies as JSON, no secrets in it); a
+        workspace keeps its latest `SIDE_BY_SIDE_KEPT`. Returns the run's id."""
+        table = side_by_side_runs
+        try:
+            with self._engine.begin() as connection:
+                inserted = connection.execute(
+                    table.insert().values(
+                        workspace_id=workspace_id,
+                        created_at=created_at,
+                        prompt=prompt,
+                        agents=agents_json,
+                    )
+                )
+                newest = (
+                    select(table.c.id)
+                    .where(table.c.workspace_id == workspace_id)
+                    .order_by(table.c.id.desc())
+                    .limit(SIDE_BY_SIDE_KEPT)
+                )
+                connection.execute(
+                    delete(table).where(
+                        table.c.workspace_id == workspace_id, table.c.id.not_in(newest)
+                    )
+                )
+                key = inserted.inserted_primary_key
+                assert key is not None
+                return int(key[0])
+        except SQLAlchemyError as error:
+            raise explain(error, self.where) from error
+
+    def side_by_side_runs(self, workspace_id: str) -> list[tuple[int, float, str, str]]:
+        """This workspace's kept side-by-side runs, newest first: (id, created_at, prompt,
+        agents as JSON)."""
+        table = side_by_side_runs
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(
+                    select(table.c.id, table.c.created_at, table.c.prompt, table.c.agents)
+                    .where(table.c.workspace_id == workspace_id)
+                    .order_by(table.c.id.desc())
+                    .limit(SIDE_BY_SIDE_KEPT)
+                )
+                return [(r.id, r.created_at, r.prompt, r.agents) for r in rows]
         except SQLAlchemyError as error:
             raise explain(error, self.where) from error
 

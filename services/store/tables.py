@@ -24,6 +24,7 @@ __all__ = [
     "push_configs",
     "push_deliveries",
     "shares",
+    "side_by_side_runs",
     "sign_ins",
     "streams",
     "turns",
@@ -50,6 +51,7 @@ agents = Table(
     Column("binding", String(40), nullable=False, default=""),
     Column("position", Integer, nullable=False, default=0),
     Column("current_conversation", String(100), nullable=False, default=""),
+    Column("tenant", String(255), nullable=False, default=""),  # 0005
 )
 
 conversations = Table(
@@ -161,4 +163,22 @@ sign_ins = Table(
     Column("agent_url", String(2048), primary_key=True),
     Column("sealed", Text, nullable=False),  # Fernet-encrypted; the key is in secrets
     Column("updated_at", Float, nullable=False),
+)
+
+
+side_by_side_runs = Table(
+    "a2a_side_by_side_runs",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("workspace_id", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("agents", Text, nullable=False),  # per agent: reply, metrics, verdict, as JSON
+    Index("a2a_side_by_side_runs_workspace", "workspace_id", "id"),
+    sqlite_autoincrement=True,
 )

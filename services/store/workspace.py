@@ -45,6 +45,7 @@ class AgentEntry:
     credentials: Credentials = field(default_factory=Credentials)
     binding: str = ""  # "" lets the card decide; else "JSONRPC", "HTTP+JSON" or "GRPC"
     jwks_url: str = ""  # where its card's signature keys are ("" : the signature's jku)
+    tenant: str = ""  # sent on every request to it (A2A `tenant`); "" sends none
     info: AgentInfo | None = None
     error: AppError | None = None
     conversations: list[Conversation] = field(default_factory=lambda: [Conversation()])
@@ -182,6 +183,7 @@ def restore(space: Workspace, saved: SavedWorkspace) -> list[Reply]:
         entry = space.agents.get(url) or space.add(url, name=kept.name, source="session")
         if entry.source == "session":
             entry.binding = kept.binding
+            entry.tenant = kept.tenant
         entry.current_conversation = kept.current_conversation or entry.current_conversation
     unfinished: list[Reply] = []
     for url, kept_conversations in saved.conversations.items():
