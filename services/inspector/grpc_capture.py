@@ -11,6 +11,7 @@ status (`status` is the code's number, `reason` its name, `error` the details).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -51,6 +52,7 @@ class GrpcCapture:
     def __init__(self, redactor: Redactor, target: str, *, secure: bool) -> None:
         self._redactor = redactor
         self.url = f"{'grpcs' if secure else 'grpc'}://{target}"
+        self._ending: set[asyncio.Future[None]] = set()
 
     def _begin(
         self, record: StreamRecord, details: grpc.aio.ClientCallDetails, request: Any
@@ -84,6 +86,8 @@ class GrpcCapture:
             exchange.truncated = True
 
     async def _end(self, exchange: Exchange, call: grpc.aio.Call) -> None:
+        if exchange.ended_at is not None:  # ended by the reader or by the call, once
+            return
         code = await call.code()
         self._status(exchange, code, await call.details() or "")
         exchange.response_headers = self._redactor.headers(_pairs(await call.initial_metadata()))
@@ -138,7 +142,18 @@ class GrpcCapture:
         if record is None:
             return call
         exchange = self._begin(record, client_call_details, request)
+        # The SDK stops reading at the final event and may never close this generator
+        # (the loop finalises it whenever it is collected): the call's own end records
+        # the status and trailers.
+        call.add_done_callback(lambda done: self._end_soon(exchange, done))
         return self._recorded_stream(record, exchange, call)
+
+    def _end_soon(self, exchange: Exchange, call: grpc.aio.Call) -> None:
+        if exchange.ended_at is not None or call.cancelled():
+            return
+        task = asyncio.ensure_future(self._end(exchange, call))
+        self._ending.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._ending.discard)
 
     async def _recorded_stream(
         self, record: StreamRecord, exchange: Exchange, call: Any
@@ -152,11 +167,20 @@ class GrpcCapture:
             raise
         finally:
             if exchange.ended_at is None:
-                if call.done():
-                    await self._end(exchange, call)
-                else:  # the reader left early (Stop, a closed tab): end the call too
-                    call.cancel()
-                    exchange.error, exchange.ended_at = "CANCELLED: by the client", time.monotonic()
+                await self._settle(exchange, call)
+
+    async def _settle(self, exchange: Exchange, call: Any) -> None:
+        """The reader has left: record the end, or end a call still running (Stop, a
+        closed tab)."""
+        if call.done():
+            await self._end(exchange, call)
+        else:
+            self._cancelled(exchange, call)
+
+    @staticmethod
+    def _cancelled(exchange: Exchange, call: Any) -> None:
+        call.cancel()
+        exchange.error, exchange.ended_at = "CANCELLED: by the client", time.monotonic()
 
 
 def as_interceptors(
