@@ -28,6 +28,7 @@ from tests.test_app import send
 from tests.test_inspector_page import INSPECTOR, everything_shown
 
 BINDINGS = ["JSONRPC", "HTTP+JSON"]
+ALL_BINDINGS = [*BINDINGS, "GRPC"]  # replay resends over each; curl is for HTTP
 TOKEN = "tok-replay-5e1f9a7c"
 
 
@@ -60,7 +61,7 @@ def texts(record: StreamRecord) -> list[tuple[str, str, str]]:
 # --- replay -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("binding", BINDINGS)
+@pytest.mark.parametrize("binding", ALL_BINDINGS)
 def test_a_replay_reproduces_the_demo_agents_events_and_is_recorded(guarded_agent, binding):
     runtime = session_for(guarded_agent.url)
     try:
@@ -87,11 +88,14 @@ def test_a_replay_reproduces_the_demo_agents_events_and_is_recorded(guarded_agen
     assert comparison.replay.first_event_ms is not None and comparison.replay.total_ms
     # Credentials came from the session again (the recorded ones were masked).
     sent = dict((k.lower(), v) for k, v in again.exchanges[0].request_headers)
-    assert sent["authorization"] == "[redacted]" and sent["a2a-version"] == "1.0"
-    assert again.exchanges[0].status == 200
+    assert sent["authorization"] == "[redacted]"
+    if binding == "GRPC":
+        assert again.exchanges[0].protocol == "grpc" and again.exchanges[0].reason == "OK"
+    else:
+        assert sent["a2a-version"] == "1.0" and again.exchanges[0].status == 200
 
 
-@pytest.mark.parametrize("binding", BINDINGS)
+@pytest.mark.parametrize("binding", ALL_BINDINGS)
 def test_an_edited_replay_shows_its_differences(runtime, demo_agent, binding):
     agent.connect(runtime, demo_agent.url, binding)
     list(agent.send_message(runtime, demo_agent.url, "Search for A2A news"))
@@ -119,8 +123,8 @@ def test_what_cannot_be_replayed_says_why(runtime, demo_agent):
         replay_request(original, "{not json")
     with pytest.raises(NotReplayable, match="read from a file"):
         replay_request(StreamRecord(9, "x", demo_agent.url, imported_frames=[]))
-    with pytest.raises(NotReplayable, match="went over GRPC"):
-        replay_request(StreamRecord(9, "x", demo_agent.url, binding="GRPC"))
+    with pytest.raises(NotReplayable, match="went over WEBSOCKET"):
+        replay_request(StreamRecord(9, "x", demo_agent.url, binding="WEBSOCKET"))
     with pytest.raises(NotReplayable, match="recorded no HTTP request"):
         replay_request(StreamRecord(9, "x", demo_agent.url))
 

@@ -8,6 +8,10 @@ headers are carried over (`REPLAYED_HEADERS`: without A2A-Version a 1.0 agent re
 request as 0.3). The capturing transport records the replay as a new stream, frames and
 times alike; each frame is also parsed to a `StreamResponse` as the SDK would, so the
 inspector pairs them as it does for a chat reply.
+
+A gRPC record is replayed through an a2a-sdk client on the session's gRPC channel (its
+interceptors record the call and add the agent's credentials as metadata): the recorded
+request JSON parsed back into its message, the same method called again.
 """
 
 from __future__ import annotations
@@ -16,11 +20,21 @@ import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from a2a.types.a2a_pb2 import StreamResponse, Task
+from a2a.client import Client, ClientConfig, ClientFactory
+from a2a.types.a2a_pb2 import (
+    CancelTaskRequest,
+    GetTaskRequest,
+    ListTasksRequest,
+    SendMessageRequest,
+    StreamResponse,
+    Task,
+)
 from google.protobuf.json_format import ParseDict, ParseError
+from google.protobuf.message import Message
 from httpx_sse import EventSource
 
 from services.client import resources
+from services.client.agent import connection_for
 from services.client.composer import MAX_REQUEST_BYTES
 from services.errors import AppError, translate_errors
 from services.formats import FileRejected, load_json
@@ -71,9 +85,11 @@ def replay_request(record: StreamRecord, body: str | None = None) -> ReplayReque
     text = exchange.request_body if body is None else body
     if text.strip():
         try:
-            load_json(text, what="request body", max_bytes=MAX_REQUEST_BYTES)
+            value = load_json(text, what="request body", max_bytes=MAX_REQUEST_BYTES)
         except FileRejected as error:
             raise NotReplayable(str(error)) from error
+        if exchange.protocol == "grpc":
+            _grpc_request(exchange.method, value)  # a sentence now, not a failed stream
     headers = tuple(
         (name, value)
         for name, value in exchange.request_headers
@@ -81,7 +97,8 @@ def replay_request(record: StreamRecord, body: str | None = None) -> ReplayReque
     )
     return ReplayRequest(
         original_id=record.id,
-        method=exchange.method.upper(),
+        # A gRPC method is a path (`/lf.a2a.v1.A2AService/GetTask`), spelled as it is.
+        method=exchange.method if exchange.protocol == "grpc" else exchange.method.upper(),
         url=exchange.url,
         body=text if text.strip() else "",
         headers=headers,
@@ -113,10 +130,86 @@ def _event(data: str) -> ReplyEvent | None:
     return to_reply_event(response)
 
 
+_GRPC_REQUESTS: dict[str, type[Message]] = {
+    "SendStreamingMessage": SendMessageRequest,
+    "SendMessage": SendMessageRequest,
+    "GetTask": GetTaskRequest,
+    "ListTasks": ListTasksRequest,
+    "CancelTask": CancelTaskRequest,
+}
+
+
+def _grpc_request(method: str, value: object) -> Message:
+    """The recorded (or edited) JSON as the message `method` takes; `NotReplayable` with
+    a sentence if it is not one."""
+    name = method.rsplit("/", 1)[-1]
+    kind = _GRPC_REQUESTS.get(name)
+    if kind is None:
+        raise NotReplayable(f"A gRPC replay cannot call {name}.")
+    try:
+        return ParseDict(value, kind())
+    except (ParseError, TypeError, ValueError) as error:
+        raise NotReplayable(f"The request is not a {kind.DESCRIPTOR.name}: {error}.") from error
+
+
+async def _agrpc_client(runtime: SessionRuntime, agent_url: str, *, streaming: bool) -> Client:
+    connection = await connection_for(runtime, agent_url)
+    config = ClientConfig(
+        httpx_client=await resources.ahttp(runtime),
+        streaming=streaming,
+        supported_protocol_bindings=["GRPC"],
+        grpc_channel_factory=await resources.agrpc_channel_factory(runtime, agent_url),
+    )
+    return ClientFactory(config).create(connection.card)
+
+
+async def _agrpc_responses(
+    runtime: SessionRuntime, request: ReplayRequest
+) -> AsyncIterator[StreamResponse]:
+    name = request.method.rsplit("/", 1)[-1]
+    message = _grpc_request(request.method, json.loads(request.body or "{}"))
+    client = await _agrpc_client(runtime, request.agent_url, streaming=name != "SendMessage")
+    try:
+        if isinstance(message, SendMessageRequest):
+            async for response in client.send_message(message):
+                yield response
+        elif isinstance(message, GetTaskRequest):
+            yield StreamResponse(task=await client.get_task(message))
+        elif isinstance(message, CancelTaskRequest):
+            yield StreamResponse(task=await client.cancel_task(message))
+        elif isinstance(message, ListTasksRequest):
+            for task in (await client.list_tasks(message)).tasks:
+                yield StreamResponse(task=task)
+    finally:
+        await client.close()  # the session's channel stays open (see grpc_channels)
+
+
+async def _areplay_grpc(
+    runtime: SessionRuntime, request: ReplayRequest, record: StreamRecord
+) -> AsyncIterator[ReplyEvent]:
+    error = ""
+    with capturing(record):
+        try:
+            with translate_errors(request.agent_url, streaming=True):
+                async for response in _agrpc_responses(runtime, request):
+                    event = to_reply_event(response)
+                    record.add_event(event)
+                    yield event
+        except AppError as failure:
+            error = str(failure)
+            raise
+        finally:
+            record.finish(error)
+
+
 async def areplay(
     runtime: SessionRuntime, request: ReplayRequest, record: StreamRecord
 ) -> AsyncIterator[ReplyEvent]:
     """Send `request` on the runtime's loop, recorded in `record`; yield its events."""
+    if request.binding.upper() == "GRPC":
+        async for grpc_event in _areplay_grpc(runtime, request, record):
+            yield grpc_event
+        return
     http = await resources.ahttp(runtime)
     error = ""
     with capturing(record):

@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 MAX_DIFFERENCES = 20  # sentences; the rest are counted
-REPLAY_BINDINGS = ("JSONRPC", "HTTP+JSON")
+REPLAY_BINDINGS = ("JSONRPC", "HTTP+JSON", "GRPC")
+# The gRPC methods a replay can call again (the rest change configs, not conversations).
+GRPC_REPLAYABLE = ("SendStreamingMessage", "SendMessage", "GetTask", "ListTasks", "CancelTask")
 # The spec's names for the stream's event kinds (the inspector's short names as keys).
 KIND_NAMES = {
     "task": "task",
@@ -51,12 +53,19 @@ def replayable(record: StreamRecord) -> Exchange:
         )
     if record.binding and record.binding.upper() not in REPLAY_BINDINGS:
         raise NotReplayable(
-            f"Stream #{record.id} went over {record.binding}; replay resends JSON-RPC and "
-            "HTTP+JSON requests only."
+            f"Stream #{record.id} went over {record.binding}; replay resends JSON-RPC, "
+            "HTTP+JSON and gRPC requests only."
         )
     if not record.exchanges:
         raise NotReplayable(f"Stream #{record.id} recorded no HTTP request to send again.")
     first = record.exchanges[0]
+    if first.protocol == "grpc":
+        if first.method.rsplit("/", 1)[-1] not in GRPC_REPLAYABLE:
+            raise NotReplayable(
+                f"Stream #{record.id} opened with {first.method}; a gRPC replay calls "
+                f"{', '.join(GRPC_REPLAYABLE)} only."
+            )
+        return first
     if first.method.upper() not in ("GET", "POST"):
         raise NotReplayable(
             f"Stream #{record.id} opened with {first.method}; replay resends GET and POST only."
