@@ -1,7 +1,6 @@
 """The Streaming inspector's Replay (a stream's request sent again, then compared side by
 side with the original) and Copy as curl (any recorded HTTP request; grpcurl for a gRPC
-call; secrets as
-placeholders)."""
+call; secrets as placeholders)."""
 
 from __future__ import annotations
 
