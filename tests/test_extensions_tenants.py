@@ -166,7 +166,7 @@ def test_the_extension_choice_survives_a_new_session_of_the_workspace(monkeypatc
 # --- tenants ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON"])
+@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON", "GRPC"])
 def test_a_tenant_goes_on_every_request_and_each_tenant_has_its_own_tasks(tenant_agent, binding):
     acme, globex = SessionRuntime(label="acme"), SessionRuntime(label="globex")
     try:
@@ -182,12 +182,14 @@ def test_a_tenant_goes_on_every_request_and_each_tenant_has_its_own_tasks(tenant
         assert task_id in [t.id for t in tasks.list_tasks(acme, tenant_agent.url).tasks]
         assert task_id not in [t.id for t in tasks.list_tasks(globex, tenant_agent.url).tasks]
 
-        # On the wire: JSON-RPC in params, HTTP+JSON in the path.
+        # On the wire: JSON-RPC in params, HTTP+JSON in the path, gRPC in the message.
         sent = [e for r in _recorder(acme).streams() for e in r.exchanges]
         assert sent
         for exchange in sent:
             if binding == "JSONRPC":
                 assert exchange.request_json["params"]["tenant"] == "acme"
+            elif binding == "GRPC":
+                assert exchange.protocol == "grpc" and exchange.request_json["tenant"] == "acme"
             else:
                 assert "/rest/acme/" in exchange.url
     finally:
@@ -195,7 +197,7 @@ def test_a_tenant_goes_on_every_request_and_each_tenant_has_its_own_tasks(tenant
         globex.close()
 
 
-@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON"])
+@pytest.mark.parametrize("binding", ["JSONRPC", "HTTP+JSON", "GRPC"])
 def test_an_unknown_tenant_or_none_gets_a_clear_error(tenant_agent, runtime, binding):
     for tenant, named in (("initech", "tenant 'initech'"), ("", "no tenant")):
         agent.connect(runtime, tenant_agent.url, binding, tenant=tenant)
@@ -274,3 +276,18 @@ def test_extensions_are_read_from_the_card_json_defensively():
     assert [(e.uri, e.required) for e in card_extensions(card)] == [("https://x/ext/a/v1", True)]
     assert card_extensions({"capabilities": "x"}) == ()
     assert json.loads(json.dumps(card))  # plain JSON in, plain data out
+
+
+def test_an_activated_extension_goes_as_grpc_metadata_and_the_agent_stamps_its_events(
+    demo_agent, runtime
+):
+    agent.connect(runtime, demo_agent.url, "GRPC")
+    options = agent.SendOptions(extensions=(TIMESTAMPS_URI,))
+    events = list(agent.send_message(runtime, demo_agent.url, "hello", options=options))
+    assert events and "You said" in events[-1].text
+    record = _recorder(runtime).streams()[-1]
+    exchange = record.exchanges[0]
+    assert exchange.protocol == "grpc"
+    assert ("a2a-extensions", TIMESTAMPS_URI) in exchange.request_headers
+    body = b"".join(chunk for _, chunk in exchange.chunks)
+    assert TIMESTAMPS_URI.encode() in body and b"sentAt" in body  # the agent stamped them
