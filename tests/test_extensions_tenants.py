@@ -291,3 +291,23 @@ def test_an_activated_extension_goes_as_grpc_metadata_and_the_agent_stamps_its_e
     assert ("a2a-extensions", TIMESTAMPS_URI) in exchange.request_headers
     body = b"".join(chunk for _, chunk in exchange.chunks)
     assert TIMESTAMPS_URI.encode() in body and b"sentAt" in body  # the agent stamped them
+
+
+def test_a_rebuilt_runtime_connects_the_agent_as_before(tenant_agent):
+    from services.client import resources
+
+    connected: dict[str, resources.ConnectOptions] = {}  # the session's, across runtimes
+    first = resources.configure(SessionRuntime(label="before"), connected=connected)
+    try:
+        agent.connect(first, tenant_agent.url, "HTTP+JSON", tenant="acme")
+        task_id = list(agent.send_message(first, tenant_agent.url, "Book a trip"))[-1].task_id
+    finally:
+        first.close()
+    rebuilt = resources.configure(SessionRuntime(label="rebuilt"), connected=connected)
+    try:
+        # No connect: the first call makes the client again, with its binding and tenant
+        # (without the tenant this agent refuses the call: "Unknown tenant").
+        assert tasks.get_task(rebuilt, tenant_agent.url, task_id).id == task_id
+        assert resources.connections(rebuilt)[tenant_agent.url].info.binding == "HTTP+JSON"
+    finally:
+        rebuilt.close()

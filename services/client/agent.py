@@ -260,6 +260,9 @@ async def aconnect(
     `tenant` goes on every request the client makes (see `extensions.with_tenant`).
     """
     http = await resources.ahttp(runtime)
+    (await resources.aconnected(runtime))[url] = resources.ConnectOptions(
+        binding, extended, jwks_url, tenant
+    )
     card, card_url, raw = await aresolve_card(http, url)
     # Before any call to an endpoint: its certificate, if it is on the agent's host (tls).
     endpoints = [i.url for i in card.supported_interfaces]
@@ -323,10 +326,18 @@ async def _with_extended_card(client: Client, url: str, info: AgentInfo) -> Agen
 
 async def connection_for(runtime: SessionRuntime, url: str) -> AgentConnection:
     """The agent's client on this runtime's loop, connecting first if needed."""
-    # After a runtime rebuild the new loop has no clients yet: connect again.
+    # After a runtime rebuild the new loop has no clients yet: connect again, as before.
     connections = await resources.aconnections(runtime)
     if url not in connections:
-        await aconnect(runtime, url)
+        options = (await resources.aconnected(runtime)).get(url, resources.ConnectOptions())
+        await aconnect(
+            runtime,
+            url,
+            options.binding,
+            extended=options.extended,
+            jwks_url=options.jwks_url,
+            tenant=options.tenant,
+        )
     return connections[url]
 
 

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TIMEOUT",
     "A2ASettings",
+    "ConnectOptions",
+    "aconnected",
     "acertificates",
     "aconnections",
     "agrpc_channel_factory",
@@ -66,6 +68,19 @@ class A2ASettings:
     allow: AllowList | None = None
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     certificates: OriginCertificates = field(default_factory=OriginCertificates)
+    # How each agent was connected (binding, tenant, ...), so a client made again on a
+    # rebuilt runtime is made alike (see `agent.connection_for`).
+    connected: dict[str, ConnectOptions] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """What an agent's client was made with, besides its URL."""
+
+    binding: str = ""
+    extended: bool = False
+    jwks_url: str = ""
+    tenant: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,10 +150,19 @@ def configure(
     allow: AllowList | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     certificates: OriginCertificates | None = None,
+    connected: dict[str, ConnectOptions] | None = None,
 ) -> SessionRuntime:
-    """Give `runtime` the session's A2A settings (before its first A2A call); returns it."""
+    """Give `runtime` the session's A2A settings (before its first A2A call); returns it.
+
+    `connected` is the session's record of how each agent was connected: pass the same
+    dict to each runtime the session builds, so a rebuilt one connects agents alike."""
     settings = A2ASettings(
-        recorder or TrafficRecorder(), auth, allow, timeout, certificates or OriginCertificates()
+        recorder or TrafficRecorder(),
+        auth,
+        allow,
+        timeout,
+        certificates or OriginCertificates(),
+        {} if connected is None else connected,
     )
 
     async def given(runtime: SessionRuntime) -> A2ASettings:
@@ -146,6 +170,11 @@ def configure(
 
     runtime.register(Resource(_SETTINGS.name, given))
     return runtime
+
+
+async def aconnected(runtime: SessionRuntime) -> dict[str, ConnectOptions]:
+    """How each agent was connected, by URL (see `configure`), on the runtime's loop."""
+    return (await runtime.aget(_SETTINGS)).connected
 
 
 async def arecorder(runtime: SessionRuntime) -> TrafficRecorder:

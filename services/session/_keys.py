@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from services.client.allowlist import AllowList
     from services.client.auth import OriginCredentials
     from services.client.oauth import SignIn, TokenKeeper
+    from services.client.resources import ConnectOptions
     from services.client.tls import ClientCertificate, OriginCertificates
     from services.errors import AppError, InvalidUrl
     from services.health import Reproduction, SelfTest
@@ -40,6 +41,7 @@ __all__ = [
     "CLIENT_CERTIFICATES",
     "CONNECT_ERROR",
     "CONVERSATION_PARAM",
+    "CONNECTED",
     "CREDENTIALS",
     "SIGN_INS",
     "SIGN_INS_TRIED",
@@ -120,6 +122,8 @@ REBUILDS: Key[int] = Key("runtime_rebuilds")
 REDACTOR: Key[Redactor] = Key("redactor")
 RECORDER: Key[TrafficRecorder] = Key("traffic_recorder")
 CREDENTIALS: Key[OriginCredentials] = Key("origin_credentials")
+# How each agent was connected (binding, tenant...): every runtime of the session shares it.
+CONNECTED: Key[dict[str, ConnectOptions]] = Key("connect_options")
 TOKENS: Key[TokenKeeper] = Key("oauth_tokens")  # signed-in agents' tokens, refreshed
 SIGN_INS: Key[dict[str, SignIn]] = Key("oauth_sign_ins")  # agent URL -> its latest sign-in
 SIGN_INS_TRIED: Key[set[str]] = Key("oauth_sign_ins_tried")  # agents whose kept one was read

@@ -71,6 +71,7 @@ def runtime() -> SessionRuntime:
             allow=allow_list(),
             timeout=timeout(),
             certificates=origin_certificates(),
+            connected=keys.CONNECTED.setdefault(dict),
         )
         keys.RUNTIME.set(current)
         keys.REBUILDS.set(rebuilds)
