@@ -656,18 +656,7 @@ class Store:
                         report=report,
                     )
                 )
-                newest = (
-                    select(agent_checks.c.id)
-                    .where(agent_checks.c.workspace_id == workspace_id)
-                    .order_by(agent_checks.c.id.desc())
-                    .limit(CHECK_RUNS_KEPT)
-                )
-                connection.execute(
-                    delete(agent_checks).where(
-                        agent_checks.c.workspace_id == workspace_id,
-                        agent_checks.c.id.not_in(newest),
-                    )
-                )
+                _keep_newest(connection, agent_checks, workspace_id, CHECK_RUNS_KEPT)
         except SQLAlchemyError as error:
             raise explain(error, self.where) from error
 
@@ -703,17 +692,7 @@ class Store:
                         agents=agents_json,
                     )
                 )
-                newest = (
-                    select(table.c.id)
-                    .where(table.c.workspace_id == workspace_id)
-                    .order_by(table.c.id.desc())
-                    .limit(SIDE_BY_SIDE_KEPT)
-                )
-                connection.execute(
-                    delete(table).where(
-                        table.c.workspace_id == workspace_id, table.c.id.not_in(newest)
-                    )
-                )
+                _keep_newest(connection, table, workspace_id, SIDE_BY_SIDE_KEPT)
                 key = inserted.inserted_primary_key
                 assert key is not None
                 return int(key[0])
@@ -934,6 +913,19 @@ class Store:
                 connection.execute(delete(conversations).where(conversations.c.updated_at < cutoff))
         except SQLAlchemyError as error:
             raise explain(error, self.where) from error
+
+
+def _keep_newest(connection: Connection, table: Table, workspace_id: str, kept: int) -> None:
+    """Delete the workspace's rows of `table` but its `kept` newest (by id)."""
+    newest = (
+        select(table.c.id)
+        .where(table.c.workspace_id == workspace_id)
+        .order_by(table.c.id.desc())
+        .limit(kept)
+    )
+    connection.execute(
+        delete(table).where(table.c.workspace_id == workspace_id, table.c.id.not_in(newest))
+    )
 
 
 def _exists(connection: Connection, values: dict[str, Any]) -> bool:
